@@ -1,0 +1,2 @@
+#include <patchbay/patchbay.h>
+int main(void) { return 0; } /* stub */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec.h - parse a port spec string ("vhost:/path,server=1,mtu=9000"; the
+ * grammar is in include/patchbay/port.h) into a struct.
+ *
+ * Security model: the string comes from a user (CLI, config file, API) and
+ * may be anything: every key and value is checked, unknown keys and
+ * out-of-range values are errors, and the error text names the offending
+ * part. Never reads past the terminating NUL, never writes past out/err.
+ */
+#ifndef PB_PORT_SPEC_H
+#define PB_PORT_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <patchbay/port.h>
+
+#define PB_SPEC_PATH_MAX 108 /* sizeof(sun_path) */
+
+struct pb_port_spec {
+	enum pb_port_role role;
+	char path[PB_SPEC_PATH_MAX]; /* NUL-terminated, non-empty */
+	bool server;
+	uint16_t queue_size; /* virtio: power of two 16..32768; default 256 */
+	uint16_t mtu;        /* 68..9000; default 1500 */
+	uint8_t mac[6];
+	bool mac_set; /* mac= given; else the port picks a random local MAC */
+	bool mrg_rxbuf;
+	bool event_idx;
+	bool indirect;
+	bool hugetlb;
+	uint32_t reconnect_ms; /* 1..3600000; default 1000 */
+};
+
+/*
+ * Parse @s into @out (fully initialised, defaults applied, even on error).
+ * Returns 0, or -EINVAL with a message in @err ("unknown key 'foo'"),
+ * -ENAMETOOLONG if the path does not fit a socket address.
+ */
+int pb_port_spec_parse(const char *s, struct pb_port_spec *out, char *err, size_t errlen);
+
+#endif /* PB_PORT_SPEC_H */
