@@ -39,8 +39,11 @@
  *
  * Data. Frames are plain Ethernet frames, without the virtio-net header.
  * pb_port_tx_burst() copies them into the ring (one copy); frames returned by
- * pb_port_rx_burst() point into port-owned memory (no copy) and stay valid
- * until the next pb_port_rx_burst() or pb_port_close() on that port.
+ * pb_port_rx_burst() point into port-owned or peer-shared memory (no copy)
+ * and stay valid until the next pb_port_rx_burst(), pb_port_dispatch(),
+ * pb_port_prepare_sleep() or pb_port_close() on that port. On a vhost port
+ * the bytes live in the peer's memory, which the peer can still write: copy
+ * what must not change under you before you trust it.
  *
  * Threads. A port is used by one thread at a time; ports are independent.
  */
@@ -151,8 +154,8 @@ PB_API bool pb_port_is_up(const struct pb_port *port);
 /**
  * Receive up to @n frames.
  *
- * @param frames  filled with pointers into port-owned memory, valid until
- *                the next pb_port_rx_burst() on this port or its close.
+ * @param frames  filled with pointers to the frames, valid until the next
+ *                rx_burst, dispatch, prepare_sleep or close on this port.
  *                The bytes must not be written.
  * @return number of frames filled, 0..@n; 0 when none are waiting or the
  *         port is down.

@@ -1,1 +1,134 @@
-/* stub: being written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * port.c - the public port API: parse the spec, pick the driver, forward
+ * calls. Counters common to all drivers are kept here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "port/port_impl.h"
+#include "net/virtio_net.h"
+#include "ring/split_device.h"
+#include "util/compiler.h"
+#include "util/log.h"
+
+PB_API struct pb_port *pb_port_open(const char *spec)
+{
+	char err[256];
+	struct pb_port *port;
+	int ret;
+
+	if (!spec) {
+		errno = EINVAL;
+		return NULL;
+	}
+	port = calloc(1, sizeof(*port));
+	if (!port) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ret = pb_port_spec_parse(spec, &port->spec, err, sizeof(err));
+	if (ret < 0) {
+		pb_err("port spec '%s': %s", spec, err);
+		free(port);
+		errno = -ret;
+		return NULL;
+	}
+	port->ops = port->spec.role == PB_ROLE_DEVICE ? &pb_vhost_port_ops : &pb_virtio_port_ops;
+	port->max_frame = port->spec.mtu + PB_ETH_OVERHEAD;
+	port->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (port->epfd < 0) {
+		ret = -errno;
+		free(port);
+		errno = -ret;
+		return NULL;
+	}
+	ret = port->ops->open(port);
+	if (ret < 0) {
+		char buf[128];
+		pb_err("%s port %s: %s", port->ops->name, port->spec.path,
+		       pb_strerror(ret, buf, sizeof(buf)));
+		close(port->epfd);
+		free(port);
+		errno = -ret;
+		return NULL;
+	}
+	return port;
+}
+
+PB_API void pb_port_close(struct pb_port *port)
+{
+	if (!port)
+		return;
+	port->ops->close(port);
+	close(port->epfd);
+	free(port);
+}
+
+PB_API int pb_port_fd(const struct pb_port *port)
+{
+	return port->epfd;
+}
+
+PB_API int pb_port_dispatch(struct pb_port *port)
+{
+	return port->ops->dispatch(port);
+}
+
+PB_API bool pb_port_is_up(const struct pb_port *port)
+{
+	return port->ops->is_up(port);
+}
+
+PB_API unsigned pb_port_rx_burst(struct pb_port *port, struct pb_frame *frames, unsigned n)
+{
+	return port->ops->rx_burst(port, frames, PB_MIN(n, PB_PORT_MAX_BURST));
+}
+
+PB_API unsigned pb_port_tx_burst(struct pb_port *port, const struct pb_frame *frames, unsigned n)
+{
+	return port->ops->tx_burst(port, frames, PB_MIN(n, PB_PORT_MAX_BURST));
+}
+
+PB_API int pb_port_prepare_sleep(struct pb_port *port, unsigned what)
+{
+	return port->ops->prepare_sleep(port, what);
+}
+
+PB_API void pb_port_get_stats(const struct pb_port *port, struct pb_port_stats *stats)
+{
+	*stats = port->stats;
+	port->ops->get_stats(port, stats);
+}
+
+PB_API void pb_port_get_info(const struct pb_port *port, struct pb_port_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->role = port->spec.role;
+	info->server = port->spec.server;
+	snprintf(info->path, sizeof(info->path), "%s", port->spec.path);
+	port->ops->get_info(port, info);
+}
+
+uint32_t pb_port_gather(uint8_t *dst, const struct pb_vq_seg *seg, unsigned nseg, uint32_t skip,
+			uint32_t len)
+{
+	uint32_t done = 0;
+
+	for (unsigned i = 0; i < nseg && done < len; i++) {
+		uint32_t l = seg[i].len;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		uint32_t n = PB_MIN(l - skip, len - done);
+		memcpy(dst + done, seg[i].base + skip, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}

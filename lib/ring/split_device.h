@@ -69,8 +69,7 @@ struct pb_vq_dev {
 	uint16_t last_avail;     /* next avail entry to consume */
 	uint16_t avail_cache;    /* avail->idx as last read (validated) */
 	uint16_t used_idx;       /* next used slot; published on flush */
-	uint16_t signalled_used; /* used_idx at the last call (EVENT_IDX) */
-	bool signalled_valid;
+	uint16_t used_pub;       /* used->idx as we last published it */
 	bool broken;
 	bool notify_on; /* kicks enabled (we are about to sleep) */
 	unsigned mem_hint;
@@ -91,6 +90,9 @@ int pb_vq_dev_attach(struct pb_vq_dev *vq, const struct pb_guest_mem *mem, uint1
 /* Forget the ring (memory is going away). Keeps last_avail for GET_VRING_BASE. */
 void pb_vq_dev_detach(struct pb_vq_dev *vq);
 
+/* Stop the queue for good: the peer broke the ring. Logs once. */
+void pb_vq_dev_break(struct pb_vq_dev *vq, const char *why, unsigned value);
+
 static inline bool pb_vq_dev_attached(const struct pb_vq_dev *vq)
 {
 	return vq->desc != NULL && !vq->broken;
@@ -108,7 +110,7 @@ static inline uint16_t pb_vq_dev_avail(struct pb_vq_dev *vq)
 	uint16_t n = (uint16_t)(idx - vq->last_avail);
 
 	if (unlikely(n > vq->num)) {
-		vq->broken = true;
+		pb_vq_dev_break(vq, "avail index too far ahead", n);
 		return 0;
 	}
 	vq->avail_cache = idx;

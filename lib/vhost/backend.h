@@ -22,17 +22,27 @@
 #define PB_VHOST_NQUEUES 2
 
 struct pb_vhost_backend_cfg {
-	const char *path;
-	bool server;           /* listen (else connect, and retry) */
-	uint64_t features;     /* virtio features offered (PB_VNET_FEATURES subset) */
-	uint16_t mtu;          /* reported in config space / VIRTIO_NET_F_MTU */
-	uint8_t mac[6];        /* reported in config space */
-	uint32_t reconnect_ms; /* client: retry interval */
+	const char *path;      /* NULL: no socket of our own (see pb_vhost_backend_attach) */
+	bool server;	       /* listen (else connect, and retry) */
+	uint64_t features;     /* virtio features offered (PB_VNET_FEATURES subset;
+				  0: all of it) */
+	uint16_t mtu;	       /* reported in config space / VIRTIO_NET_F_MTU; 0: PB_MTU_DEFAULT */
+	uint8_t mac[6];	       /* reported in config space */
+	uint32_t reconnect_ms; /* client: retry interval; 0: PB_VHOST_RECONNECT_MS */
 };
+
+#define PB_VHOST_RECONNECT_MS 1000
+
+/* The protocol features the back-end offers (GET_PROTOCOL_FEATURES). */
+#define PB_VHOST_PROTOCOL_FEATURES                                                                 \
+	(PB_BIT(VHOST_USER_PROTOCOL_F_MQ) | PB_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |              \
+	 PB_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) | PB_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |       \
+	 PB_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | PB_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |       \
+	 PB_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | PB_BIT(VHOST_USER_PROTOCOL_F_STATUS))
 
 struct pb_vhost_vring {
 	struct pb_vq_dev dq; /* the data path's view; dq.callfd is the call fd */
-	uint16_t num;        /* SET_VRING_NUM; 0 until set */
+	uint16_t num;	     /* SET_VRING_NUM; 0 until set */
 	struct pb_vu_vring_addr addr;
 	bool addr_set;
 	uint16_t base; /* SET_VRING_BASE */
@@ -47,10 +57,11 @@ struct pb_vhost_backend {
 	char path[108];
 	int epfd;      /* the port's epoll set: listen, conn, kick fds are added here */
 	int listen_fd; /* server: -1 otherwise */
+	int timerfd;   /* client: fires when a reconnect is due (in epfd); -1 otherwise */
 	struct pb_vu_conn conn;
 	uint64_t next_connect_ns; /* client: when to retry */
 
-	uint64_t features;          /* acked by SET_FEATURES */
+	uint64_t features;	    /* acked by SET_FEATURES */
 	uint64_t protocol_features; /* acked by SET_PROTOCOL_FEATURES */
 	bool features_set;
 	uint8_t status; /* SET_STATUS */
@@ -62,21 +73,40 @@ struct pb_vhost_backend {
 	uint64_t peer_errors;
 	uint64_t connects;
 	uint64_t disconnects;
-	bool was_ready; /* for counting connects on the ready edge */
+	bool was_ready;	 /* this connection has been ready: counted in connects */
+	uint64_t warned; /* bit per request id (63: any id >= 63) already logged at warn */
 };
 
-/* Set up (listen, or a first connect attempt). Returns 0 or -errno. */
+/* Set up (listen, or a first connect attempt: a front-end that is not there
+ * yet is not an error, a client retries from dispatch). @epfd may be -1 (no
+ * fds are registered). Returns 0 or -errno (-EINVAL, -ENAMETOOLONG, socket
+ * errors); on error nothing is left open. */
 int pb_vhost_backend_init(struct pb_vhost_backend *be, const struct pb_vhost_backend_cfg *cfg,
 			  int epfd);
+/* Disconnect, stop listening (unlinking the socket we created). Idempotent. */
 void pb_vhost_backend_fini(struct pb_vhost_backend *be);
 
-/* Accept/connect, receive and handle every complete message, drain kicks.
- * Never blocks. Returns 0 (peer faults are handled by disconnecting). */
+/* Serve a front-end on @fd, an already connected stream socket (taken over:
+ * closed on error and on disconnect), e.g. one end of a socketpair or a
+ * socket inherited by a back-end program (--fd=N). Returns 0, -EBUSY if a
+ * front-end is connected already, or -errno from epoll. */
+int pb_vhost_backend_attach(struct pb_vhost_backend *be, int fd);
+
+/* Accept/connect, receive and handle every complete message, drain kicks,
+ * drop a peer that broke a ring. Call it whenever one of our fds in epfd is
+ * readable, and from time to time. Never blocks (beyond a reply to a peer
+ * whose socket is full, bounded at 100 ms). Returns 0 (peer faults are
+ * handled by disconnecting, and counted). */
 int pb_vhost_backend_dispatch(struct pb_vhost_backend *be);
 
 /* Handle one whole message: the fuzzer's entry point. Takes ownership of
- * msg->fds. Replies on be->conn. Returns 0, or -errno when the connection
- * must be dropped (the caller then calls pb_vhost_backend_disconnect). */
+ * msg->fds (all are closed or kept by the time it returns). Replies on
+ * be->conn, overwriting *msg. A request that fails (bad ring index, memory
+ * that cannot be mapped, ...) is answered with a failure ack if one is asked
+ * for, and is not an error here. Returns 0, or -errno when the connection
+ * must be dropped: -EPROTO for a protocol fault (counted in peer_errors),
+ * another -errno when a reply cannot be sent. The caller then calls
+ * pb_vhost_backend_disconnect(). */
 int pb_vhost_backend_handle(struct pb_vhost_backend *be, struct pb_vu_msg *msg);
 
 /* Drop the connection, unmap memory, reset every ring; a server keeps
@@ -89,9 +119,17 @@ static inline bool pb_vhost_vring_live(const struct pb_vhost_vring *vr)
 	return vr->started && vr->enabled && pb_vq_dev_attached(&vr->dq);
 }
 
-/* Both rings of the pair are live. */
+/* Device status bit (virtio 1.x §2.1) the back-end waits for. */
+#define PB_VHOST_S_DRIVER_OK 4u
+
+/* Both rings of the pair are live, and, when the front-end reports its
+ * status (PROTOCOL_F_STATUS), it has said DRIVER_OK: until then it may still
+ * be configuring the device (what DPDK's vhost library does too). */
 static inline bool pb_vhost_backend_ready(const struct pb_vhost_backend *be)
 {
+	if ((be->protocol_features & PB_BIT(VHOST_USER_PROTOCOL_F_STATUS)) &&
+	    !(be->status & PB_VHOST_S_DRIVER_OK))
+		return false;
 	return pb_vhost_vring_live(&be->vring[0]) && pb_vhost_vring_live(&be->vring[1]);
 }
 

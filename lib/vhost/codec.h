@@ -20,7 +20,7 @@
 struct pb_vu_msg {
 	struct pb_vu_hdr hdr;
 	union pb_vu_payload payload; /* hdr.size bytes are valid */
-	int fds[PB_VU_MAX_FDS];      /* owned by whoever holds the message */
+	int fds[PB_VU_MAX_FDS];	     /* owned by whoever holds the message */
 	unsigned nfds;
 };
 

@@ -1,1 +1,803 @@
-/* stub: being written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * frontend.c - the vhost-user front-end ("virtio-user") control path: the
+ * app's end. We own the memory (one sealed memfd holding both rings and every
+ * buffer), connect to or accept a back-end, negotiate with it and hand it
+ * the rings; when it goes away we reset the rings and wait for the next one.
+ *
+ * The set-up is synchronous: each reply is awaited for at most
+ * PB_FE_REPLY_TIMEOUT_MS, so a dead or silent back-end costs the caller a
+ * bounded stall, never a hang. Everything else is driven from dispatch.
+ *
+ * Security model: the back-end is not trusted. Every reply must answer the
+ * request just sent (same id, exact payload size, no fds); anything else
+ * fails the set-up. Requests it sends us (never negotiated) are logged and
+ * dropped with their fds, during the set-up and after. Offered features are
+ * masked with what we implement. Once up, a malformed stream drops the
+ * connection, and so does a used ring it corrupts (vq[i].broken, detected
+ * by the data path). It can never make us fail, and it can stall a dispatch
+ * for at most PB_FE_SETUP_TIMEOUT_MS (set-up) or PB_FE_REPLY_TIMEOUT_MS
+ * (goodbye), however slowly it trickles its replies.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "mem/shm.h"
+#include "util/log.h"
+#include "util/sock.h"
+#include "vhost/frontend.h"
+
+/* Device status bits (virtio 1.x §2.1), sent with SET_STATUS. */
+#define PB_VIRTIO_S_ACKNOWLEDGE 1u
+#define PB_VIRTIO_S_DRIVER	2u
+#define PB_VIRTIO_S_DRIVER_OK	4u
+#define PB_VIRTIO_S_FEATURES_OK 8u
+
+/*
+ * The protocol features we implement. MQ is left out on purpose: we run one
+ * fixed queue pair, and the spec says front-ends of fixed-queue devices must
+ * not rely on it.
+ */
+#define PB_FE_PROTOCOL_FEATURES                                                                    \
+	(PB_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | PB_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) |         \
+	 PB_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | PB_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+
+/* Unprompted messages handled per dispatch, so a chatty peer cannot keep
+ * us in one call forever. */
+#define PB_FE_MAX_MSGS_PER_DISPATCH 16
+
+#define PB_PAGE 4096u
+
+/* Set-up trouble is logged in full the first time; while a client keeps
+ * retrying against the same broken back-end, the repeats go to debug. */
+#define peer_log(fe, level, fmt, ...)                                                              \
+	pb_log((fe)->setup_failures ? PB_LOG_DEBUG : (level), "%s: " fmt, (fe)->path, ##__VA_ARGS__)
+
+static bool has_pf(const struct pb_vhost_frontend *fe, unsigned bit)
+{
+	return fe->protocol_features & PB_BIT(bit);
+}
+
+static bool has_f(const struct pb_vhost_frontend *fe, unsigned bit)
+{
+	return fe->features & PB_BIT(bit);
+}
+
+/* Register in the caller's epoll set, if it gave us one. */
+static int ev_add(struct pb_vhost_frontend *fe, int fd)
+{
+	return fe->epfd >= 0 ? pb_ev_add(fe->epfd, fd) : 0;
+}
+
+static void ev_del(struct pb_vhost_frontend *fe, int fd)
+{
+	if (fe->epfd >= 0)
+		pb_ev_del(fe->epfd, fd);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static int send_msg(struct pb_vhost_frontend *fe, const struct pb_vu_msg *msg)
+{
+	int err = pb_vu_conn_send(&fe->conn, msg);
+
+	if (err)
+		peer_log(fe, PB_LOG_WARN, "sending %s failed: %s",
+			 pb_vu_request_name(msg->hdr.request), strerror(-err));
+	return err;
+}
+
+/* Drop a message the back-end sent on its own initiative (a request, not a
+ * reply): we never negotiate a channel for those. Logged once. */
+static void ignore_msg(struct pb_vhost_frontend *fe, struct pb_vu_msg *msg)
+{
+	pb_log(fe->ignored_msgs++ ? PB_LOG_DEBUG : PB_LOG_WARN,
+	       "%s: ignoring unexpected %s from the back-end", fe->path,
+	       pb_vu_request_name(msg->hdr.request));
+	pb_vu_msg_close_fds(msg);
+}
+
+/* The next message flagged as a reply, within PB_FE_REPLY_TIMEOUT_MS and
+ * before fe->deadline_ns; unprompted requests met on the way are dropped. */
+static int recv_reply(struct pb_vhost_frontend *fe, struct pb_vu_msg *reply)
+{
+	uint64_t deadline =
+	    PB_MIN(pb_now_ns() + PB_FE_REPLY_TIMEOUT_MS * 1000000ULL, fe->deadline_ns);
+
+	for (;;) {
+		uint64_t now = pb_now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		int ms = (int)((deadline - now + 999999) / 1000000);
+		int r = pb_vu_conn_recv_wait(&fe->conn, reply, ms);
+		if (r != 1)
+			return r == 0 ? -ETIMEDOUT : r;
+		if (reply->hdr.flags & VHOST_USER_REPLY_MASK)
+			return 0;
+		ignore_msg(fe, reply);
+	}
+}
+
+/*
+ * Wait for the reply to @request and check that it is one: same request id,
+ * @size payload bytes, no fds. A reply of size 0 is let through when
+ * @allow_empty (GET_CONFIG's way of saying "failed").
+ */
+static int await_reply(struct pb_vhost_frontend *fe, uint32_t request, uint32_t size,
+		       bool allow_empty, struct pb_vu_msg *reply)
+{
+	const char *name = pb_vu_request_name(request);
+	int r = recv_reply(fe, reply);
+
+	if (r < 0) {
+		peer_log(fe, PB_LOG_WARN, "no reply to %s: %s", name, strerror(-r));
+		return r;
+	}
+	if (reply->nfds) {
+		pb_vu_msg_close_fds(reply);
+		peer_log(fe, PB_LOG_WARN, "reply to %s carries file descriptors", name);
+		return -EPROTO;
+	}
+	if (reply->hdr.request != request) {
+		peer_log(fe, PB_LOG_WARN, "expected the reply to %s, got one to %s", name,
+			 pb_vu_request_name(reply->hdr.request));
+		return -EPROTO;
+	}
+	if (reply->hdr.size != size && !(allow_empty && reply->hdr.size == 0)) {
+		peer_log(fe, PB_LOG_WARN, "reply to %s has %u payload bytes, expected %u", name,
+			 reply->hdr.size, size);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * Send a request that has no reply of its own. Once REPLY_ACK is negotiated
+ * we ask for an ack anyway: it turns "sent" into "done", so a back-end that
+ * rejects a ring or the memory table fails the set-up here, not later.
+ */
+static int request(struct pb_vhost_frontend *fe, struct pb_vu_msg *msg)
+{
+	bool ack = has_pf(fe, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	struct pb_vu_msg reply;
+	int err;
+
+	if (ack)
+		msg->hdr.flags |= VHOST_USER_NEED_REPLY;
+	err = send_msg(fe, msg);
+	if (err || !ack)
+		return err;
+	err = await_reply(fe, msg->hdr.request, sizeof(uint64_t), false, &reply);
+	if (err)
+		return err;
+	if (reply.payload.u64 != 0) {
+		peer_log(fe, PB_LOG_WARN, "back-end refused %s (status %llu)",
+			 pb_vu_request_name(msg->hdr.request),
+			 (unsigned long long)reply.payload.u64);
+		return -EREMOTEIO;
+	}
+	return 0;
+}
+
+static int request_u64(struct pb_vhost_frontend *fe, uint32_t req, uint64_t val, int fd)
+{
+	struct pb_vu_msg msg;
+
+	pb_vu_msg_set(&msg, req, 0, sizeof(uint64_t));
+	msg.payload.u64 = val;
+	if (fd >= 0) {
+		msg.fds[0] = fd;
+		msg.nfds = 1;
+	}
+	return request(fe, &msg);
+}
+
+static int request_state(struct pb_vhost_frontend *fe, uint32_t req, uint32_t index, uint32_t num)
+{
+	struct pb_vu_msg msg;
+
+	pb_vu_msg_set(&msg, req, 0, sizeof(msg.payload.state));
+	msg.payload.state.index = index;
+	msg.payload.state.num = num;
+	return request(fe, &msg);
+}
+
+/* A GET_* request with no payload and a u64 reply. */
+static int query_u64(struct pb_vhost_frontend *fe, uint32_t req, uint64_t *val)
+{
+	struct pb_vu_msg msg;
+	int err;
+
+	pb_vu_msg_set(&msg, req, 0, 0);
+	err = send_msg(fe, &msg);
+	if (!err)
+		err = await_reply(fe, req, sizeof(uint64_t), false, &msg);
+	if (!err)
+		*val = msg.payload.u64;
+	return err;
+}
+
+/* ---- set-up steps ------------------------------------------------------ */
+
+/*
+ * SET_OWNER, then the feature offers. VERSION_1 is required: we build only
+ * the virtio 1.x layout (12-byte header, little-endian rings). Protocol
+ * features are settled here; the virtio features are only chosen (they are
+ * acked by SET_FEATURES once the config is read).
+ */
+static int negotiate(struct pb_vhost_frontend *fe)
+{
+	uint64_t offered, pf = 0;
+	struct pb_vu_msg msg;
+	int err;
+
+	pb_vu_msg_set(&msg, VHOST_USER_SET_OWNER, 0, 0);
+	err = send_msg(fe, &msg);
+	if (!err)
+		err = query_u64(fe, VHOST_USER_GET_FEATURES, &offered);
+	if (err)
+		return err;
+	if (!(offered & PB_BIT(VIRTIO_F_VERSION_1))) {
+		peer_log(fe, PB_LOG_ERR,
+			 "back-end does not offer VIRTIO_F_VERSION_1 (features 0x%llx); "
+			 "legacy virtio is not supported, giving up on this connection",
+			 (unsigned long long)offered);
+		return -ENOTSUP;
+	}
+	fe->features = offered & fe->cfg.features;
+	if (!(offered & PB_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		return 0;
+	/* Acking bit 30 in SET_FEATURES means the rings start disabled and
+	 * are enabled by SET_VRING_ENABLE, which we always send then. */
+	fe->features |= PB_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	err = query_u64(fe, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
+	if (err)
+		return err;
+	pf &= PB_FE_PROTOCOL_FEATURES;
+	/* No ack asked: REPLY_ACK is what this very message negotiates. */
+	pb_vu_msg_set(&msg, VHOST_USER_SET_PROTOCOL_FEATURES, 0, sizeof(uint64_t));
+	msg.payload.u64 = pf;
+	err = send_msg(fe, &msg);
+	if (!err)
+		fe->protocol_features = pf;
+	return err;
+}
+
+/* Our own config space, for back-ends without CONFIG: a MAC stable per
+ * socket path (FNV-1a of it, locally administered, unicast), our MTU. */
+static void synthesise_config(struct pb_vhost_frontend *fe)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const char *p = fe->path; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	memset(&fe->config, 0, sizeof(fe->config));
+	for (int i = 0; i < 6; i++)
+		fe->config.mac[i] = (uint8_t)(h >> (8 * i));
+	fe->config.mac[0] = (uint8_t)((fe->config.mac[0] & 0xfc) | 0x02);
+	fe->config.max_virtqueue_pairs = 1;
+	fe->config.mtu = fe->cfg.mtu;
+}
+
+/* Take from the back-end's config space only the fields its features make
+ * valid, and only sane values: a multicast MAC or an MTU our buffers cannot
+ * hold are ignored. */
+static void apply_config(struct pb_vhost_frontend *fe, const struct virtio_net_config *c)
+{
+	static const uint8_t zero[6];
+
+	if (has_f(fe, VIRTIO_NET_F_MAC)) {
+		if (!(c->mac[0] & 1) && memcmp(c->mac, zero, 6) != 0)
+			memcpy(fe->config.mac, c->mac, 6);
+		else
+			peer_log(fe, PB_LOG_WARN, "ignoring the back-end's invalid MAC");
+	}
+	if (has_f(fe, VIRTIO_NET_F_MTU) && c->mtu >= PB_MTU_MIN)
+		fe->config.mtu = PB_MIN(c->mtu, fe->cfg.mtu);
+}
+
+/* GET_CONFIG when the back-end has a config space; a failed one (empty
+ * reply) leaves our synthesised config, a malformed one fails. */
+static int read_config(struct pb_vhost_frontend *fe)
+{
+	const uint32_t len = sizeof(struct virtio_net_config);
+	struct virtio_net_config c;
+	struct pb_vu_msg msg;
+	int err;
+
+	synthesise_config(fe);
+	if (!has_pf(fe, VHOST_USER_PROTOCOL_F_CONFIG))
+		return 0;
+	pb_vu_msg_set(&msg, VHOST_USER_GET_CONFIG, 0, PB_VU_CONFIG_HDR_SIZE + len);
+	msg.payload.config.offset = 0;
+	msg.payload.config.size = len;
+	msg.payload.config.flags = 0;
+	memset(msg.payload.config.region, 0, len);
+	err = send_msg(fe, &msg);
+	if (!err)
+		err =
+		    await_reply(fe, VHOST_USER_GET_CONFIG, PB_VU_CONFIG_HDR_SIZE + len, true, &msg);
+	if (err)
+		return err;
+	if (msg.hdr.size == 0) {
+		pb_dbg("%s: back-end could not give its config space; using ours", fe->path);
+		return 0;
+	}
+	if (msg.payload.config.offset != 0 || msg.payload.config.size != len) {
+		peer_log(fe, PB_LOG_WARN, "GET_CONFIG reply for another range");
+		return -EPROTO;
+	}
+	memcpy(&c, msg.payload.config.region, len);
+	apply_config(fe, &c);
+	return 0;
+}
+
+/* SET_STATUS, when negotiated: the back-end (DPDK) waits for DRIVER_OK
+ * before it calls the device ready. */
+static int set_status(struct pb_vhost_frontend *fe, uint64_t status)
+{
+	if (!has_pf(fe, VHOST_USER_PROTOCOL_F_STATUS))
+		return 0;
+	return request_u64(fe, VHOST_USER_SET_STATUS, status, -1);
+}
+
+/* Ack the features; tell the MTU; then, as a virtio driver does, set
+ * FEATURES_OK and read it back: a device that clears it refused them. */
+static int set_features(struct pb_vhost_frontend *fe)
+{
+	const uint64_t base = PB_VIRTIO_S_ACKNOWLEDGE | PB_VIRTIO_S_DRIVER;
+	uint64_t status;
+	int err;
+
+	err = request_u64(fe, VHOST_USER_SET_FEATURES, fe->features, -1);
+	if (!err && has_f(fe, VIRTIO_NET_F_MTU) && has_pf(fe, VHOST_USER_PROTOCOL_F_NET_MTU))
+		err = request_u64(fe, VHOST_USER_NET_SET_MTU, fe->cfg.mtu, -1);
+	if (err || !has_pf(fe, VHOST_USER_PROTOCOL_F_STATUS))
+		return err;
+	err = set_status(fe, base | PB_VIRTIO_S_FEATURES_OK);
+	if (!err)
+		err = query_u64(fe, VHOST_USER_GET_STATUS, &status);
+	if (err)
+		return err;
+	if (!(status & PB_VIRTIO_S_FEATURES_OK)) {
+		peer_log(fe, PB_LOG_WARN, "back-end refused features 0x%llx (status 0x%llx)",
+			 (unsigned long long)fe->features, (unsigned long long)status);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* One region, the whole memfd, at guest address == our address: then the
+ * descriptors' addresses (guest) and the ring addresses (user) are the same
+ * plain pointers. */
+static int send_mem_table(struct pb_vhost_frontend *fe)
+{
+	struct pb_vu_msg msg;
+	struct pb_vu_mem_region *r = &msg.payload.memory.regions[0];
+
+	pb_vu_msg_set(&msg, VHOST_USER_SET_MEM_TABLE, 0, 8 + sizeof(*r));
+	msg.payload.memory.nregions = 1;
+	msg.payload.memory.padding = 0;
+	r->guest_phys_addr = (uint64_t)(uintptr_t)fe->mem;
+	r->memory_size = fe->mem_size;
+	r->userspace_addr = (uint64_t)(uintptr_t)fe->mem;
+	r->mmap_offset = 0;
+	msg.fds[0] = fe->memfd;
+	msg.nfds = 1;
+	return request(fe, &msg);
+}
+
+/* Hand over ring @i. Kick and call fds both go before the enable: DPDK
+ * calls a ring ready only with addresses, both fds and the enable. */
+static int setup_vring(struct pb_vhost_frontend *fe, uint32_t i)
+{
+	const struct pb_vq_drv *vq = &fe->vq[i];
+	struct pb_vu_msg msg;
+	int err;
+
+	err = request_state(fe, VHOST_USER_SET_VRING_NUM, i, vq->num);
+	if (!err)
+		err = request_state(fe, VHOST_USER_SET_VRING_BASE, i, 0);
+	if (err)
+		return err;
+	pb_vu_msg_set(&msg, VHOST_USER_SET_VRING_ADDR, 0, sizeof(msg.payload.addr));
+	msg.payload.addr = (struct pb_vu_vring_addr){
+	    .index = i,
+	    .desc_user_addr = (uint64_t)(uintptr_t)vq->desc,
+	    .used_user_addr = (uint64_t)(uintptr_t)vq->used,
+	    .avail_user_addr = (uint64_t)(uintptr_t)vq->avail,
+	};
+	err = request(fe, &msg);
+	if (!err)
+		err = request_u64(fe, VHOST_USER_SET_VRING_KICK, i, vq->kickfd);
+	if (!err)
+		err = request_u64(fe, VHOST_USER_SET_VRING_CALL, i, fe->callfd[i]);
+	if (!err && has_f(fe, VHOST_USER_F_PROTOCOL_FEATURES))
+		err = request_state(fe, VHOST_USER_SET_VRING_ENABLE, i, 1);
+	return err;
+}
+
+static void reset_rings(struct pb_vhost_frontend *fe, bool event_idx)
+{
+	for (int i = 0; i < 2; i++)
+		pb_vq_drv_reset(&fe->vq[i], event_idx);
+}
+
+/* The whole set-up on a freshly connected socket. */
+static int setup(struct pb_vhost_frontend *fe)
+{
+	const uint64_t status =
+	    PB_VIRTIO_S_ACKNOWLEDGE | PB_VIRTIO_S_DRIVER | PB_VIRTIO_S_FEATURES_OK;
+	int err;
+
+	fe->features = 0;
+	fe->protocol_features = 0;
+	err = negotiate(fe);
+	if (!err)
+		err = read_config(fe);
+	if (!err)
+		err = set_features(fe);
+	if (err)
+		return err;
+	/* Whatever the last back-end left in the rings is gone: this one
+	 * starts at index 0 (SET_VRING_BASE 0) with every RX buffer posted. */
+	reset_rings(fe, has_f(fe, VIRTIO_RING_F_EVENT_IDX));
+	err = send_mem_table(fe);
+	for (uint32_t i = 0; !err && i < 2; i++)
+		err = setup_vring(fe, i);
+	if (!err)
+		err = set_status(fe, status | PB_VIRTIO_S_DRIVER_OK);
+	return err;
+}
+
+/* ---- connection life --------------------------------------------------- */
+
+static void drop_conn(struct pb_vhost_frontend *fe)
+{
+	if (fe->conn.fd >= 0)
+		ev_del(fe, fe->conn.fd);
+	pb_vu_conn_close(&fe->conn);
+}
+
+/* Client: try again in reconnect_ms; the timerfd wakes a sleeping app. */
+static void schedule_reconnect(struct pb_vhost_frontend *fe)
+{
+	struct itimerspec its = {0};
+	uint64_t ms = fe->cfg.reconnect_ms;
+
+	if (fe->cfg.server)
+		return;
+	fe->next_connect_ns = pb_now_ns() + ms * 1000000ULL;
+	its.it_value.tv_sec = (time_t)(ms / 1000);
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (fe->timerfd >= 0 && timerfd_settime(fe->timerfd, 0, &its, NULL) < 0)
+		pb_warn("%s: cannot arm the reconnect timer: %s", fe->path, strerror(errno));
+}
+
+/* Run the set-up on a connected socket @fd (taken over). On failure the
+ * socket is closed and the rings are left reset. */
+static int start_session(struct pb_vhost_frontend *fe, int fd)
+{
+	int err;
+
+	pb_vu_conn_init(&fe->conn, fd);
+	fe->deadline_ns = pb_now_ns() + PB_FE_SETUP_TIMEOUT_MS * 1000000ULL;
+	err = setup(fe);
+	if (err) {
+		fe->peer_errors++;
+		peer_log(fe, PB_LOG_WARN, "set-up with the back-end failed: %s", strerror(-err));
+		fe->setup_failures++;
+		drop_conn(fe);
+		reset_rings(fe, false);
+		fe->features = 0;
+		fe->protocol_features = 0;
+		return err;
+	}
+	/* A hang-up makes the socket readable: it wakes the app, whose
+	 * dispatch then notices it. */
+	err = ev_add(fe, fe->conn.fd);
+	if (err)
+		pb_warn("%s: cannot watch the socket: %s", fe->path, strerror(-err));
+	fe->config.status = VIRTIO_NET_S_LINK_UP;
+	fe->setup_failures = 0;
+	fe->up = true;
+	fe->connects++;
+	pb_info("%s: back-end up (features 0x%llx, protocol features 0x%llx)", fe->path,
+		(unsigned long long)fe->features, (unsigned long long)fe->protocol_features);
+	return 0;
+}
+
+static void client_connect(struct pb_vhost_frontend *fe)
+{
+	int fd = pb_sock_connect(fe->path);
+
+	if (fd < 0) {
+		pb_dbg("%s: no back-end yet: %s", fe->path, strerror(-fd));
+		schedule_reconnect(fe);
+		return;
+	}
+	if (start_session(fe, fd))
+		schedule_reconnect(fe);
+}
+
+/* Server: accept pending back-ends. While one is up, others are refused
+ * (accepted and closed, so the listening socket stops being readable). */
+static void server_accept(struct pb_vhost_frontend *fe)
+{
+	for (;;) {
+		int fd = pb_sock_accept(fe->listen_fd);
+
+		if (fd < 0)
+			return;
+		if (fe->up) {
+			pb_warn("%s: refusing a second back-end", fe->path);
+			close(fd);
+			continue;
+		}
+		start_session(fe, fd);
+		return; /* one set-up (up to seconds) per dispatch */
+	}
+}
+
+/*
+ * Ask the back-end to stop both rings before we take them back.
+ * GET_VRING_BASE is the protocol's "stop", and its reply means the back-end
+ * will not touch that ring again. Without it a back-end still inside a burst
+ * reads the ring while we reset it: DPDK did, and dequeued stale
+ * descriptors. Best effort and bounded: the first failure or timeout ends it.
+ */
+static void stop_rings(struct pb_vhost_frontend *fe)
+{
+	struct pb_vu_msg msg;
+
+	fe->deadline_ns = pb_now_ns() + PB_FE_REPLY_TIMEOUT_MS * 1000000ULL;
+	for (uint32_t i = 0; i < 2; i++) {
+		pb_vu_msg_set(&msg, VHOST_USER_GET_VRING_BASE, 0, sizeof(msg.payload.state));
+		msg.payload.state.index = i;
+		msg.payload.state.num = 0;
+		if (send_msg(fe, &msg) || await_reply(fe, VHOST_USER_GET_VRING_BASE,
+						      sizeof(msg.payload.state), false, &msg))
+			return;
+	}
+}
+
+/* Drop the back-end, without scheduling a reconnect. @stop: it is still
+ * there and behaving, ask it to stop the rings first. */
+static void end_session(struct pb_vhost_frontend *fe, const char *why, bool stop)
+{
+	bool was_up = fe->up;
+
+	pb_info("%s: back-end down: %s", fe->path, why);
+	if (stop && was_up)
+		stop_rings(fe);
+	drop_conn(fe);
+	fe->up = false;
+	fe->config.status = 0;
+	/* Frames in flight are lost; the next back-end gets clean rings.
+	 * Not when closing: the memory is about to go, and rewriting rings a
+	 * back-end may still be reading would only feed it stale entries. */
+	if (!fe->closing)
+		reset_rings(fe, fe->vq[PB_VNET_RXQ].event_idx);
+	if (was_up)
+		fe->disconnects++;
+}
+
+/* The back-end left or misbehaved: no goodbye, just drop it and retry. A
+ * misbehaving one is not asked to stop its rings (it would not be
+ * believed); see the note on shared memory in frontend.h. */
+static void lose_backend(struct pb_vhost_frontend *fe, const char *why, bool peer_error)
+{
+	if (peer_error)
+		fe->peer_errors++;
+	end_session(fe, why, false);
+	schedule_reconnect(fe);
+}
+
+/* Read what the back-end sent unprompted. It has nothing to say on this
+ * channel (we never negotiate BACKEND_REQ), so a message is logged and
+ * dropped; EOF or a broken stream ends the session. */
+static void check_peer(struct pb_vhost_frontend *fe)
+{
+	struct pb_vu_msg msg;
+
+	for (int n = 0; n < PB_FE_MAX_MSGS_PER_DISPATCH; n++) {
+		int r = pb_vu_conn_recv(&fe->conn, &msg);
+
+		if (r == 1) {
+			ignore_msg(fe, &msg);
+			continue;
+		}
+		if (r == 0 || r == -EAGAIN || r == -EINTR)
+			return;
+		if (r == -ECONNRESET)
+			lose_backend(fe, "back-end closed the connection", false);
+		else
+			lose_backend(fe, "malformed message stream", true);
+		return;
+	}
+}
+
+/* ---- public calls ------------------------------------------------------ */
+
+void pb_vhost_frontend_disconnect(struct pb_vhost_frontend *fe, const char *why)
+{
+	if (!fe->up && fe->conn.fd < 0)
+		return;
+	end_session(fe, why ? why : "disconnect", true);
+	schedule_reconnect(fe);
+}
+
+int pb_vhost_frontend_dispatch(struct pb_vhost_frontend *fe)
+{
+	if (fe->up)
+		check_peer(fe);
+	if (fe->up && (fe->vq[PB_VNET_RXQ].broken || fe->vq[PB_VNET_TXQ].broken))
+		lose_backend(fe, "back-end corrupted a used ring", true);
+	for (int i = 0; i < 2; i++)
+		pb_eventfd_drain(fe->callfd[i]);
+	if (fe->cfg.server) {
+		server_accept(fe);
+		return 0;
+	}
+	pb_eventfd_drain(fe->timerfd); /* a timerfd reads like an eventfd */
+	if (!fe->up && pb_now_ns() >= fe->next_connect_ns)
+		client_connect(fe);
+	return 0;
+}
+
+/* Check and default the configuration into fe->cfg. */
+static int check_cfg(struct pb_vhost_frontend *fe, const struct pb_vhost_frontend_cfg *cfg)
+{
+	fe->cfg = *cfg;
+	if (!cfg->path || strlen(cfg->path) >= sizeof(fe->path))
+		return -EINVAL;
+	snprintf(fe->path, sizeof(fe->path), "%s", cfg->path);
+	fe->cfg.path = fe->path;
+	if (cfg->queue_size < 2 || !pb_is_pow2(cfg->queue_size))
+		return -EINVAL;
+	if (fe->cfg.mtu == 0)
+		fe->cfg.mtu = PB_MTU_DEFAULT;
+	if (fe->cfg.mtu < PB_MTU_MIN || fe->cfg.mtu > PB_MTU_MAX)
+		return -EINVAL;
+	if (fe->cfg.features == 0)
+		fe->cfg.features = PB_VNET_FEATURES;
+	fe->cfg.features = (fe->cfg.features & PB_VNET_FEATURES) | PB_BIT(VIRTIO_F_VERSION_1);
+	if (fe->cfg.reconnect_ms == 0)
+		fe->cfg.reconnect_ms = PB_FE_RECONNECT_MS;
+	return 0;
+}
+
+/* The memfd: [RX ring][TX ring][RX bufs][TX bufs], and the two rings in it. */
+static int setup_memory(struct pb_vhost_frontend *fe)
+{
+	uint16_t num = fe->cfg.queue_size;
+	/* A whole frame fits one buffer, so MRG_RXBUF is never needed for
+	 * correctness; 2048 keeps small-MTU buffers at a sane size. */
+	uint32_t buf_size =
+	    PB_MAX(PB_ALIGN_UP(PB_VNET_HDR_LEN + fe->cfg.mtu + PB_ETH_OVERHEAD, 64u), 2048u);
+	size_t ring = PB_ALIGN_UP(pb_vq_drv_ring_size(num), (size_t)PB_PAGE);
+	size_t bufs = (size_t)num * buf_size;
+	const char *base = strrchr(fe->path, '/');
+	struct pb_shm shm;
+	char name[128]; /* memfd names may be up to 249 bytes */
+	int err;
+
+	/* The name shows in /proc/PID/fd and /proc/PID/maps. */
+	snprintf(name, sizeof(name), "patchbay-fe:%s", base ? base + 1 : fe->path);
+	err = pb_shm_create(&shm, name, 2 * ring + 2 * bufs, fe->cfg.hugetlb);
+	if (err)
+		return err;
+	fe->memfd = shm.fd;
+	fe->mem = shm.base;
+	fe->mem_size = shm.size;
+	err = pb_vq_drv_init(&fe->vq[PB_VNET_RXQ], fe->mem, fe->mem + 2 * ring, num, buf_size, true,
+			     false);
+	if (!err)
+		err = pb_vq_drv_init(&fe->vq[PB_VNET_TXQ], fe->mem + ring,
+				     fe->mem + 2 * ring + bufs, num, buf_size, false, false);
+	return err;
+}
+
+/* Kick and call eventfds; the call fds go in epfd (the app sleeps on them). */
+static int setup_eventfds(struct pb_vhost_frontend *fe)
+{
+	for (int i = 0; i < 2; i++) {
+		fe->vq[i].kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		fe->callfd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (fe->vq[i].kickfd < 0 || fe->callfd[i] < 0)
+			return -errno;
+		int err = ev_add(fe, fe->callfd[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Listen (server), or make the reconnect timer and try a first connect. */
+static int setup_socket(struct pb_vhost_frontend *fe)
+{
+	if (fe->cfg.server) {
+		fe->listen_fd = pb_sock_listen(fe->path);
+		if (fe->listen_fd < 0) {
+			int err = fe->listen_fd;
+			fe->listen_fd = -1;
+			return err;
+		}
+		return ev_add(fe, fe->listen_fd);
+	}
+	fe->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fe->timerfd < 0)
+		return -errno;
+	int err = ev_add(fe, fe->timerfd);
+	if (err)
+		return err;
+	client_connect(fe);
+	return 0;
+}
+
+int pb_vhost_frontend_init(struct pb_vhost_frontend *fe, const struct pb_vhost_frontend_cfg *cfg,
+			   int epfd)
+{
+	int err;
+
+	memset(fe, 0, sizeof(*fe));
+	fe->epfd = epfd;
+	fe->listen_fd = -1;
+	fe->timerfd = -1;
+	fe->memfd = -1;
+	fe->conn.fd = -1;
+	fe->vq[0].kickfd = fe->vq[1].kickfd = -1;
+	fe->callfd[0] = fe->callfd[1] = -1;
+	err = check_cfg(fe, cfg);
+	if (!err)
+		err = setup_memory(fe);
+	if (!err)
+		err = setup_eventfds(fe);
+	if (!err)
+		err = setup_socket(fe);
+	if (err) {
+		pb_warn("%s: front-end init failed: %s", cfg->path ? cfg->path : "(null)",
+			strerror(-err));
+		pb_vhost_frontend_fini(fe);
+	}
+	return err;
+}
+
+void pb_vhost_frontend_fini(struct pb_vhost_frontend *fe)
+{
+	struct pb_shm shm = {.fd = fe->memfd, .base = fe->mem, .size = fe->mem_size};
+
+	/* No GET_VRING_BASE handshake: we neither reuse nor reset the rings,
+	 * and the back-end's own mapping outlives ours; the hang-up tells it. */
+	fe->closing = true;
+	if (fe->up || fe->conn.fd >= 0)
+		end_session(fe, "closing", false);
+	if (fe->listen_fd >= 0) {
+		ev_del(fe, fe->listen_fd);
+		close_fd(&fe->listen_fd);
+		unlink(fe->path);
+	}
+	ev_del(fe, fe->timerfd);
+	close_fd(&fe->timerfd);
+	for (int i = 0; i < 2; i++) {
+		ev_del(fe, fe->callfd[i]);
+		close_fd(&fe->callfd[i]);
+		close_fd(&fe->vq[i].kickfd);
+		pb_vq_drv_fini(&fe->vq[i]);
+	}
+	pb_shm_destroy(&shm);
+	fe->memfd = -1;
+	fe->mem = NULL;
+	fe->mem_size = 0;
+}

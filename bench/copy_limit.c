@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * copy_limit.c - the physical limit of a one-copy shared-memory path on this
+ * machine: what any virtio implementation (ours, DPDK's) could reach at best.
+ *
+ * Two processes on two CPUs share one memfd holding a single-producer
+ * single-consumer ring of fixed-size slots (2 KiB buffers, plus an array of
+ * 32-bit lengths that plays the part of a descriptor ring):
+ *
+ *   producer (--tx-cpu)  copies a prebuilt frame from its private memory into
+ *                        the next free slot (one memcpy of SIZE bytes), stores
+ *                        the sequence number into the copy, and publishes a
+ *                        whole burst with one release store of its index;
+ *   consumer (--rx-cpu)  sees the index with one acquire load, reads the
+ *                        length and the sequence number of every slot (so each
+ *                        frame's cache lines travel to its CPU, as in a real
+ *                        receiver), counts sequence errors, and frees the
+ *                        burst with one release store of its own index.
+ *
+ * There is no descriptor table, no virtio-net header, no address translation
+ * and no notification: the difference between this and a virtio path is the
+ * price of the virtio protocol. The consumer reports the rate over the steady
+ * part of the run (after --warmup) as one JSON line on stdout, shaped like
+ * pbgen's summary ("mpps").
+ *
+ * usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N]
+ *                   [--tx-cpu N] [--rx-cpu N] [--warmup SECS]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CL_CACHE_LINE 64
+#define CL_SLOT_SIZE  2048u /* one frame buffer, cache-line aligned */
+#define CL_MAX_FRAME  CL_SLOT_SIZE
+#define CL_SEQ_OFF    22u /* where pbgen keeps its sequence number (14 + 8) */
+#define CL_MAX_BURST  256u
+
+/*
+ * The shared header. Each index sits alone on its cache line so that the
+ * producer's and the consumer's stores never share a line.
+ */
+struct cl_shared {
+	_Alignas(CL_CACHE_LINE) _Atomic uint32_t prod; /* slots published */
+	_Alignas(CL_CACHE_LINE) _Atomic uint32_t cons; /* slots freed */
+	_Alignas(CL_CACHE_LINE) _Atomic uint32_t stop; /* set by the consumer */
+};
+
+struct cl_opts {
+	unsigned size, burst, slots;
+	double secs, warmup;
+	int tx_cpu, rx_cpu;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fprintf(stderr, "copy_limit: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The shared ring: lengths, then the buffers. */
+struct cl_ring {
+	uint32_t *len;
+	uint8_t *buf;
+	unsigned mask;
+};
+
+static uint8_t *slot(const struct cl_ring *r, uint32_t idx)
+{
+	return r->buf + (size_t)(idx & r->mask) * CL_SLOT_SIZE;
+}
+
+/* The producer: runs until the consumer sets stop. */
+static void produce(struct cl_shared *sh, const struct cl_ring *ring, const struct cl_opts *o)
+{
+	uint8_t frame[CL_MAX_FRAME];
+	uint32_t prod = 0, cons = 0;
+	uint64_t seq = 0;
+
+	/* A frame that looks like pbgen's: Ethernet header, then bytes. */
+	for (unsigned i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 7 + 1);
+
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		unsigned room = o->slots - (prod - cons), n;
+
+		if (room < o->burst) {
+			/* Pairs with the consumer's release store of cons: the
+			 * slots it freed are no longer read. */
+			cons = atomic_load_explicit(&sh->cons, memory_order_acquire);
+			room = o->slots - (prod - cons);
+			if (!room)
+				continue;
+		}
+		n = room < o->burst ? room : o->burst;
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t *s = slot(ring, prod + i);
+
+			memcpy(s, frame, o->size);
+			memcpy(s + CL_SEQ_OFF, &seq, sizeof(seq));
+			ring->len[(prod + i) & ring->mask] = o->size;
+			seq++;
+		}
+		prod += n;
+		/* Pairs with the consumer's acquire load of prod: the slot
+		 * contents written above are visible before the index. */
+		atomic_store_explicit(&sh->prod, prod, memory_order_release);
+	}
+}
+
+struct cl_result {
+	uint64_t frames, errors;
+	double secs;
+};
+
+/* The consumer: counts frames for warmup + secs, then stops the producer. */
+static void consume(struct cl_shared *sh, const struct cl_ring *ring, const struct cl_opts *o,
+		    struct cl_result *res)
+{
+	uint64_t expect = 0, frames = 0, errors = 0;
+	uint64_t t_first = 0, t_mark = 0, n_mark = 0, t_end = 0, now = 0;
+	uint64_t t_start = now_ns();
+	uint32_t cons = 0;
+	unsigned polls = 0;
+
+	for (;;) {
+		/* Pairs with the producer's release store of prod. */
+		uint32_t prod = atomic_load_explicit(&sh->prod, memory_order_acquire);
+		unsigned n = prod - cons;
+
+		if (n > o->burst)
+			n = o->burst;
+		for (unsigned i = 0; i < n; i++) {
+			const uint8_t *s = slot(ring, cons + i);
+			uint32_t len = ring->len[(cons + i) & ring->mask];
+			uint64_t seq;
+
+			memcpy(&seq, s + CL_SEQ_OFF, sizeof(seq));
+			errors += (seq != expect) | (len != o->size);
+			expect = seq + 1;
+		}
+		if (n) {
+			cons += n;
+			frames += n;
+			/* Pairs with the producer's acquire load of cons: our
+			 * reads of the freed slots are done. */
+			atomic_store_explicit(&sh->cons, cons, memory_order_release);
+		}
+		/* Read the clock once in 64 polls, and whenever there was no work. */
+		if (n && (++polls & 63))
+			continue;
+		now = now_ns();
+		if (!t_first) {
+			if (!frames) {
+				if (now - t_start > 5000000000ull)
+					break; /* the producer never started */
+				continue;
+			}
+			t_first = now;
+			t_end = t_first + (uint64_t)((o->warmup + o->secs) * 1e9);
+		}
+		if (!t_mark && now - t_first >= (uint64_t)(o->warmup * 1e9)) {
+			t_mark = now;
+			n_mark = frames;
+		}
+		if (now >= t_end)
+			break;
+	}
+	atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
+	if (!t_mark)
+		return; /* no frames: res stays zero */
+	res->frames = frames - n_mark;
+	res->secs = (double)(now - t_mark) / 1e9;
+	res->errors = errors;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N]\n"
+		   "                  [--tx-cpu N] [--rx-cpu N] [--warmup SECS]\n"
+		   "  -s SIZE        frame bytes copied per slot, 30..2048 (64)\n"
+		   "  -d SECS        measured seconds, after the warm-up (5)\n"
+		   "  -b BURST       slots per index update, 1..256 (32)\n"
+		   "  --slots N      ring size, a power of two 2..32768 (256)\n"
+		   "  --tx-cpu N     producer CPU (1); -1 = not pinned\n"
+		   "  --rx-cpu N     consumer CPU (0); -1 = not pinned\n"
+		   "  --warmup SECS  unmeasured start (0.5)\n"
+		   "Prints one JSON line: frames, duration_s, mpps, gbps, errors.\n");
+}
+
+static int parse(int argc, char **argv, struct cl_opts *o)
+{
+	static const struct option lo[] = {
+	    {"size", required_argument, NULL, 's'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"burst", required_argument, NULL, 'b'},
+	    {"slots", required_argument, NULL, 'S'},
+	    {"tx-cpu", required_argument, NULL, 'T'},
+	    {"rx-cpu", required_argument, NULL, 'R'},
+	    {"warmup", required_argument, NULL, 'W'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct cl_opts){.size = 64,
+			      .burst = 32,
+			      .slots = 256,
+			      .secs = 5,
+			      .warmup = 0.5,
+			      .tx_cpu = 1,
+			      .rx_cpu = 0};
+	while ((c = getopt_long(argc, argv, "s:d:b:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->size = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			o->secs = strtod(optarg, NULL);
+			break;
+		case 'b':
+			o->burst = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			o->slots = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'T':
+			o->tx_cpu = atoi(optarg);
+			break;
+		case 'R':
+			o->rx_cpu = atoi(optarg);
+			break;
+		case 'W':
+			o->warmup = strtod(optarg, NULL);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->size < CL_SEQ_OFF + 8 || o->size > CL_MAX_FRAME || !o->burst ||
+	    o->burst > CL_MAX_BURST || o->slots < 2 || o->slots > 32768 ||
+	    (o->slots & (o->slots - 1)) || o->burst > o->slots || !(o->secs > 0) ||
+	    !(o->warmup >= 0)) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cl_opts o;
+	struct cl_result res = {0};
+	size_t hdr = sizeof(struct cl_shared), lens, len;
+	struct cl_ring ring;
+	struct cl_shared *sh;
+	uint8_t *mem;
+	pid_t child;
+	int fd, status;
+
+	if (parse(argc, argv, &o))
+		return 2;
+	hdr = (hdr + 4095) & ~(size_t)4095;
+	lens = ((size_t)o.slots * sizeof(uint32_t) + 4095) & ~(size_t)4095;
+	len = hdr + lens + (size_t)o.slots * CL_SLOT_SIZE;
+	fd = memfd_create("pb-copy-limit", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)len)) {
+		perror("copy_limit: memfd");
+		return 1;
+	}
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		perror("copy_limit: mmap");
+		return 1;
+	}
+	close(fd);
+	sh = (struct cl_shared *)mem;
+	ring = (struct cl_ring){
+	    .len = (uint32_t *)(mem + hdr), .buf = mem + hdr + lens, .mask = o.slots - 1};
+
+	child = fork();
+	if (child < 0) {
+		perror("copy_limit: fork");
+		return 1;
+	}
+	if (child == 0) {
+		if (pin(o.tx_cpu))
+			_exit(1);
+		produce(sh, &ring, &o);
+		_exit(0);
+	}
+	if (pin(o.rx_cpu)) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		return 1;
+	}
+	consume(sh, &ring, &o, &res);
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "copy_limit: producer failed\n");
+		return 1;
+	}
+	printf("{\"mode\":\"copy_limit\",\"size\":%u,\"burst\":%u,\"slots\":%u,"
+	       "\"frames\":%llu,\"errors\":%llu,\"duration_s\":%.6f,\"mpps\":%.3f,"
+	       "\"gbps\":%.3f}\n",
+	       o.size, o.burst, o.slots, (unsigned long long)res.frames,
+	       (unsigned long long)res.errors, res.secs,
+	       res.secs > 0 ? (double)res.frames / res.secs / 1e6 : 0.0,
+	       res.secs > 0 ? (double)res.frames * o.size * 8 / res.secs / 1e9 : 0.0);
+	return res.errors || !res.frames ? 1 : 0;
+}
