@@ -26,7 +26,8 @@ ref = "#e08a1e"
 unit(u) = sprintf("< awk '$4 == \"%s\"' '%s'", u, datafile)
 lbl(v) = (v == v) ? sprintf("%.2f", v) : "NA"
 
-set multiplot title "patchbay vs reference, this machine, one run of bench/run.sh (median of the runs)" font "sans,12"
+if (!exists("stamp")) stamp = ""
+set multiplot title "patchbay vs reference, one run of bench/run.sh (median of the rounds)  ".stamp font "sans,12"
 
 # The number of cases of unit u in the data file.
 ncases(u) = system(sprintf("awk '$4 == \"%s\"' '%s' | wc -l", u, datafile)) + 0

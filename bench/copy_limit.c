@@ -23,8 +23,16 @@
  * part of the run (after --warmup) as one JSON line on stdout, shaped like
  * pbgen's summary ("mpps").
  *
+ * --c2c measures something else, in a few milliseconds: the round trip of one
+ * cache line between the two CPUs (each side writes a line the other one
+ * spins on). It is the unit of every cross-CPU figure in the benchmark, and
+ * on a virtual machine it changes with where the hypervisor runs the two
+ * vCPUs (two threads of one core share their caches; two cores share only
+ * L3), so bench/run.sh records it beside every round as a witness.
+ *
  * usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N]
  *                   [--tx-cpu N] [--rx-cpu N] [--warmup SECS]
+ *        copy_limit --c2c [--tx-cpu N] [--rx-cpu N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +54,8 @@
 #define CL_MAX_FRAME  CL_SLOT_SIZE
 #define CL_SEQ_OFF    22u /* where pbgen keeps its sequence number (14 + 8) */
 #define CL_MAX_BURST  256u
+#define CL_C2C_BATCH  100u /* round trips timed together */
+#define CL_C2C_N      500u /* batches; the median one is reported */
 
 /*
  * The shared header. Each index sits alone on its cache line so that the
@@ -61,6 +71,7 @@ struct cl_opts {
 	unsigned size, burst, slots;
 	double secs, warmup;
 	int tx_cpu, rx_cpu;
+	bool c2c;
 };
 
 static uint64_t now_ns(void)
@@ -202,6 +213,61 @@ static void consume(struct cl_shared *sh, const struct cl_ring *ring, const stru
 	res->errors = errors;
 }
 
+/* --c2c, the CPU that answers: copies every ping (prod) back as a pong (cons). */
+static void c2c_answer(struct cl_shared *sh)
+{
+	uint32_t want = 1;
+
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		/* Pairs with the release store in c2c_measure(). */
+		if (atomic_load_explicit(&sh->prod, memory_order_acquire) != want)
+			continue;
+		atomic_store_explicit(&sh->cons, want, memory_order_release);
+		want++;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * --c2c, the CPU that asks: CL_C2C_N batches of CL_C2C_BATCH round trips;
+ * returns the median batch's ns per round trip, 0 if the other side never
+ * answered within 5 s.
+ */
+static double c2c_measure(struct cl_shared *sh)
+{
+	static uint64_t batch[CL_C2C_N];
+	uint64_t deadline = now_ns() + 5000000000ull;
+	uint32_t ping = 0;
+
+	for (unsigned b = 0; b < CL_C2C_N; b++) {
+		uint64_t t0 = now_ns();
+
+		for (unsigned k = 0; k < CL_C2C_BATCH; k++) {
+			unsigned spins = 0;
+
+			ping++;
+			/* Pairs with the acquire load in c2c_answer(). */
+			atomic_store_explicit(&sh->prod, ping, memory_order_release);
+			while (atomic_load_explicit(&sh->cons, memory_order_acquire) != ping) {
+				if (!(++spins & 0xfffff) && now_ns() > deadline) {
+					atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
+					return 0;
+				}
+			}
+		}
+		batch[b] = now_ns() - t0;
+	}
+	atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
+	qsort(batch, CL_C2C_N, sizeof(batch[0]), cmp_u64);
+	return (double)batch[CL_C2C_N / 2] / CL_C2C_BATCH;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N]\n"
@@ -213,21 +279,19 @@ static void usage(FILE *f)
 		   "  --tx-cpu N     producer CPU (1); -1 = not pinned\n"
 		   "  --rx-cpu N     consumer CPU (0); -1 = not pinned\n"
 		   "  --warmup SECS  unmeasured start (0.5)\n"
-		   "Prints one JSON line: frames, duration_s, mpps, gbps, errors.\n");
+		   "  --c2c          measure the cache-line round trip between the CPUs instead\n"
+		   "Prints one JSON line: frames, duration_s, mpps, gbps, errors\n"
+		   "(--c2c: round_trip_ns).\n");
 }
 
 static int parse(int argc, char **argv, struct cl_opts *o)
 {
 	static const struct option lo[] = {
-	    {"size", required_argument, NULL, 's'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"burst", required_argument, NULL, 'b'},
-	    {"slots", required_argument, NULL, 'S'},
-	    {"tx-cpu", required_argument, NULL, 'T'},
-	    {"rx-cpu", required_argument, NULL, 'R'},
-	    {"warmup", required_argument, NULL, 'W'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"size", required_argument, NULL, 's'},   {"duration", required_argument, NULL, 'd'},
+	    {"burst", required_argument, NULL, 'b'},  {"slots", required_argument, NULL, 'S'},
+	    {"tx-cpu", required_argument, NULL, 'T'}, {"rx-cpu", required_argument, NULL, 'R'},
+	    {"warmup", required_argument, NULL, 'W'}, {"c2c", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -260,6 +324,9 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 			break;
 		case 'W':
 			o->warmup = strtod(optarg, NULL);
+			break;
+		case 'C':
+			o->c2c = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -318,13 +385,23 @@ int main(int argc, char **argv)
 	if (child == 0) {
 		if (pin(o.tx_cpu))
 			_exit(1);
-		produce(sh, &ring, &o);
+		if (o.c2c)
+			c2c_answer(sh);
+		else
+			produce(sh, &ring, &o);
 		_exit(0);
 	}
 	if (pin(o.rx_cpu)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		return 1;
+	}
+	if (o.c2c) {
+		double ns = c2c_measure(sh);
+
+		waitpid(child, NULL, 0);
+		printf("{\"mode\":\"c2c\",\"round_trip_ns\":%.1f}\n", ns);
+		return ns > 0 ? 0 : 1;
 	}
 	consume(sh, &ring, &o, &res);
 	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {

@@ -34,6 +34,32 @@ PINGS=${BENCH_PINGS:-20000}
 APINGS=${BENCH_ADAPTIVE_PINGS:-5000}
 ARATE=${BENCH_ADAPTIVE_RATE:-2000}
 BE=${BENCH_CPU_BE:-0}
+FE=${BENCH_CPU_FE:-1}
+IDLE_PORTS=16
+GROUPS_ALL="fe2be be2fe limit rtt idle"
+groups=""
+for a in "$@"; do
+	case "$a" in
+	--quick)
+		SECS=${BENCH_SECS:-2}
+		RUNS=${BENCH_RUNS:-1}
+		IDLE_SECS=${BENCH_IDLE_SECS:-3}
+		PINGS=${BENCH_PINGS:-5000}
+		APINGS=${BENCH_ADAPTIVE_PINGS:-1000}
+		;;
+	-h | --help)
+		sed -n '2,24p' "$ROOT/bench/run.sh" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	fe2be | be2fe | limit | rtt | idle) groups="$groups $a" ;;
+	*)
+		echo "bench: unknown argument '$a' (try --help)" >&2
+		exit 2
+		;;
+	esac
+done
+groups=${groups:-$GROUPS_ALL}
+want() { [[ " $groups " == *" $1 "* ]]; }
 
 # Priority. The two CPUs are meant to be the benchmark's alone; on a shared
 # machine, as root, it asks the scheduler for them: every measured process
@@ -62,32 +88,6 @@ if [ "$(id -u)" = 0 ] && [ "${BENCH_NICE:--20}" != 0 ]; then
 		PRIO="$PRIO, autogroup $(cat /proc/self/autogroup)"
 	fi
 fi
-FE=${BENCH_CPU_FE:-1}
-IDLE_PORTS=16
-GROUPS_ALL="fe2be be2fe limit rtt idle"
-groups=""
-for a in "$@"; do
-	case "$a" in
-	--quick)
-		SECS=${BENCH_SECS:-2}
-		RUNS=${BENCH_RUNS:-1}
-		IDLE_SECS=${BENCH_IDLE_SECS:-3}
-		PINGS=${BENCH_PINGS:-5000}
-		APINGS=${BENCH_ADAPTIVE_PINGS:-1000}
-		;;
-	-h | --help)
-		sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
-		exit 0
-		;;
-	fe2be | be2fe | limit | rtt | idle) groups="$groups $a" ;;
-	*)
-		echo "bench: unknown argument '$a' (try --help)" >&2
-		exit 2
-		;;
-	esac
-done
-groups=${groups:-$GROUPS_ALL}
-want() { [[ " $groups " == *" $1 "* ]]; }
 
 BUILD=$ROOT/build-bench
 RESULTS=$ROOT/bench/results
@@ -173,9 +173,20 @@ except Exception:
 EOF
 }
 
-# median V...: the median of the values that are not NA (NA if none).
+# median V...: the median of the values that are not NA (NA if none). A value
+# may carry "@C2C" (see measure); one marked "!" (the placement changed while
+# it ran) counts only when no value is unmarked.
 median() {
-	printf '%s\n' "$@" | grep -v '^NA$' | sort -g | awk '
+	local v=()
+	mapfile -t v < <(printf '%s\n' "$@" | grep -v '^NA')
+	if [ ${#v[@]} = 0 ]; then
+		echo NA
+		return
+	fi
+	if printf '%s\n' "${v[@]}" | grep -qv '!'; then
+		mapfile -t v < <(printf '%s\n' "${v[@]}" | grep -v '!')
+	fi
+	printf '%s\n' "${v[@]}" | sed 's/@.*//' | sort -g | awk '
 		{ v[NR] = $1 }
 		END {
 			if (NR == 0) { print "NA"; exit }
@@ -194,6 +205,18 @@ result() {
 	printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$DAT.tmp"
 }
 fmt() { awk -v a="$1" 'BEGIN { if (a == "NA") print a; else printf "%.2f\n", a }'; }
+
+# ratios A B: the per-round ratios of two arrays (named), as one string.
+ratios() {
+	local -n x=$1 y=$2
+	local i p q out=()
+	for i in "${!x[@]}"; do
+		p=${x[$i]} q=${y[$i]:-NA}
+		out+=("$(awk -v a="${p%%@*}" -v b="${q%%@*}" 'BEGIN {
+			if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.3g\n", a / b }')")
+	done
+	echo "${out[*]}"
+}
 
 # runs LABEL VALUES...: the per-run figures, for judging the noise.
 runs() {
@@ -219,7 +242,7 @@ done
 
 note "building $BUILD (release)"
 if [ ! -f "$BUILD/meson-private/coredata.dat" ]; then
-	meson setup "$BUILD" --buildtype=release -Dtests=false >"$WORK/setup.log" 2>&1 || {
+	meson setup "$BUILD" --buildtype=release -Dtests=false -Dwerror=false >"$WORK/setup.log" 2>&1 || {
 		cat "$WORK/setup.log" >&2
 		exit 1
 	}
@@ -371,6 +394,45 @@ copy_limit_run() {
 	R=$(jget "$j" mpps)
 }
 
+# c2c_probe: C2C = the cache-line round trip between the two CPUs in ns, a
+# witness of where the hypervisor runs the two vCPUs (see docs/PERFORMANCE.md,
+# "Noise"); a few milliseconds.
+C2C=NA
+c2c_probe() {
+	local j=$WORK/c2c.json cp
+	"${NICE[@]}" timeout -k 2 20 "$BIN/copy_limit" --c2c --rx-cpu "$BE" --tx-cpu "$FE" \
+		>"$j" 2>/dev/null &
+	cp=$!
+	track $cp
+	wait $cp
+	C2C=$(jget "$j" round_trip_ns)
+	C2C=${C2C%.*}
+}
+
+# measure FN ARG...: one measurement (FN sets R, R2) between two c2c probes.
+# If the round trip moved by 30% or more, the hypervisor moved a vCPU during
+# the measurement: it is made once more. Sets A = "@C2C" to append to the
+# values for the log, with a "!" when the placement changed both times.
+A=
+measure() {
+	local a b try
+	for try in 1 2; do
+		c2c_probe
+		a=$C2C
+		"$@"
+		c2c_probe
+		b=$C2C
+		if awk -v a="$a" -v b="$b" 'BEGIN { exit !(a != "NA" && b != "NA" &&
+			a > 0 && b > 0 && (a > b ? a / b : b / a) < 1.3) }'; then
+			A="@$a"
+			return
+		fi
+		note "    c2c moved from $a to $b ns during: $*" \
+			"$([ $try = 1 ] && echo '(measuring again)')"
+	done
+	A="@$a>$b!"
+}
+
 # The limit cases compare ours fe2be with the copy loop measured in the same
 # rounds (the noise of a shared machine drifts within minutes): with the limit
 # group, fe2be runs copy_limit as a third member of each round.
@@ -382,26 +444,28 @@ throughput() {
 	[ "$dir" = fe2be ] && want limit && with_limit=1
 	note "$dir-$len: $RUNS x (patchbay, DPDK$([ $with_limit = 1 ] && echo ', copy limit')), ${SECS} s each"
 	for i in $(seq "$RUNS"); do
-		ours_pair "$dir" "$len" "$dir-$len-o$i"
-		o=$R
-		dpdk_pair "$dir" "$len" "$dir-$len-d$i"
-		r=$R
+		measure ours_pair "$dir" "$len" "$dir-$len-o$i"
+		o=$R$A
+		measure dpdk_pair "$dir" "$len" "$dir-$len-d$i"
+		r=$R$A
 		ours+=("$o")
 		ref+=("$r")
 		c=
 		if [ $with_limit = 1 ]; then
-			copy_limit_run "$len"
-			c=", copy limit $R Mpps"
-			lim+=("$R")
+			measure copy_limit_run "$len"
+			c=", copy limit $R$A"
+			lim+=("$R$A")
 		fi
-		note "  run $i: ours $o Mpps, dpdk $r Mpps$c"
+		note "  run $i (Mpps@c2c ns): ours $o, dpdk $r$c"
 	done
 	runs "$dir-$len ours" "${ours[@]}"
 	runs "$dir-$len dpdk" "${ref[@]}"
+	runs "$dir-$len ratio" "$(ratios ours ref)"
 	o=$(median "${ours[@]}")
 	result "$dir-$len" "$o" "$(median "${ref[@]}")" Mpps
 	if [ $with_limit = 1 ]; then
 		runs "limit-$len copy_limit" "${lim[@]}"
+		runs "limit-$len ratio" "$(ratios ours lim)"
 		OURS_FE2BE[$len]=$o
 		LIMIT[$len]=$(median "${lim[@]}")
 	fi
@@ -414,14 +478,15 @@ limit() {
 	if [ -z "${LIMIT[$len]:-}" ]; then
 		note "limit-$len: $RUNS x (patchbay fe2be, copy limit), ${SECS} s each"
 		for i in $(seq "$RUNS"); do
-			ours_pair fe2be "$len" "limit-$len-o$i"
-			ours+=("$R")
-			copy_limit_run "$len"
-			lim+=("$R")
-			note "  run $i: ours ${ours[-1]} Mpps, copy limit $R Mpps"
+			measure ours_pair fe2be "$len" "limit-$len-o$i"
+			ours+=("$R$A")
+			measure copy_limit_run "$len"
+			lim+=("$R$A")
+			note "  run $i (Mpps@c2c ns): ours ${ours[-1]}, copy limit ${lim[-1]}"
 		done
 		runs "limit-$len ours(fe2be)" "${ours[@]}"
 		runs "limit-$len copy_limit" "${lim[@]}"
+		runs "limit-$len ratio" "$(ratios ours lim)"
 		OURS_FE2BE[$len]=$(median "${ours[@]}")
 		LIMIT[$len]=$(median "${lim[@]}")
 	fi
@@ -503,24 +568,25 @@ rtt() {
 	note "rtt-64: $RUNS x (patchbay busy, kernel busy: $PINGS back to back;" \
 		"patchbay adaptive, kernel blocking: $APINGS at $ARATE/s)"
 	for i in $(seq "$RUNS"); do
-		ours_rtt "rtt-ob$i" 1 -n "$PINGS"
-		ob+=("$R")
-		op+=("$R2")
-		ours_rtt "rtt-oa$i" 0 -n "$APINGS" -r "$ARATE"
-		c=$R
+		measure ours_rtt "rtt-ob$i" 1 -n "$PINGS"
+		ob+=("$R$A")
+		op+=("$R2$A")
+		measure ours_rtt "rtt-oa$i" 0 -n "$APINGS" -r "$ARATE"
+		c=$R$A
 		oa+=("$c")
 		if [ $have_ns = 1 ]; then
-			kernel_rtt "rtt-kb$i" 1 -n "$PINGS"
-			a=$R b=$R2
-			kernel_rtt "rtt-ka$i" 0 -n "$APINGS" -r "$ARATE"
-			k=$R
+			measure kernel_rtt "rtt-kb$i" 1 -n "$PINGS"
+			a=$R$A b=$R2$A
+			measure kernel_rtt "rtt-ka$i" 0 -n "$APINGS" -r "$ARATE"
+			k=$R$A
 		else
 			a=NA b=NA k=NA
 		fi
 		kb+=("$a")
 		kp+=("$b")
 		ka+=("$k")
-		note "  run $i: ours ${ob[-1]}/${op[-1]} us (median/p99), adaptive $c; kernel $a/$b, blocking $k"
+		note "  run $i (us@c2c ns): ours ${ob[-1]} p99 ${op[-1]}, adaptive $c;" \
+			"kernel $a p99 $b, blocking $k"
 	done
 	runs "rtt-64 ours busy-poll median" "${ob[@]}"
 	runs "rtt-64 ours busy-poll p99" "${op[@]}"
@@ -714,7 +780,9 @@ log "noise: CPUs busy with other work just after the run: $(others_busy) of $(np
 mv "$OUT.tmp" "$OUT"
 mv "$DAT.tmp" "$DAT"
 if command -v gnuplot >/dev/null; then
-	if gnuplot -e "datafile='$DAT'; outfile='$CHART'" bench/chart.gp 2>"$WORK/gnuplot.log"; then
+	stamp="$(date -u '+%Y-%m-%d') $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
+	if gnuplot -e "datafile='$DAT'; outfile='$CHART'; stamp='$stamp'" bench/chart.gp \
+		2>"$WORK/gnuplot.log"; then
 		note "chart: $CHART"
 	else
 		note "chart failed:"

@@ -16,7 +16,8 @@ packages=(
 	gcc libc6-dev                             # the default compiler
 	clang libclang-rt-14-dev                  # fuzzers: libFuzzer, sanitizers
 	libcmocka-dev                             # unit tests
-	dpdk                                      # interop peer: dpdk-testpmd
+	dpdk                                      # DPDK 22.11 runtime
+	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset
 	clang-format                              # make format / format-check
 	git                                       # make format lists the files

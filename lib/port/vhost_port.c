@@ -109,13 +109,9 @@ static int vhost_dispatch(struct pb_port *port)
 	if (be->vring[PB_VNET_TXQ].dq.desc)
 		publish_rx(vp);
 	vp->rx_unpublished = false;
+	/* Back to polling; the backend's dispatch drops a peer that broke a ring. */
 	for (int q = 0; q < PB_VHOST_NQUEUES; q++) {
 		struct pb_vhost_vring *vr = &be->vring[q];
-		if (vr->dq.broken) {
-			be->peer_errors++;
-			pb_vhost_backend_disconnect(be, "the peer broke a ring");
-			break;
-		}
 		if (vr->dq.desc && vr->dq.notify_on)
 			pb_vq_dev_set_notify(&vr->dq, false);
 	}
@@ -352,7 +348,7 @@ static void vhost_get_info(const struct pb_port *port, struct pb_port_info *info
 	const struct pb_vhost_backend *be = &vp_of(port)->be;
 
 	info->up = pb_vhost_backend_ready(be);
-	info->features = be->features;
+	info->features = be->features & ~PB_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	info->queue_size = info->up ? be->vring[0].num : 0;
 	info->mtu = be->config.mtu;
 	memcpy(info->mac, be->config.mac, 6);

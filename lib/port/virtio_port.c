@@ -175,7 +175,10 @@ static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, u
 			continue;
 		}
 		uint16_t nbuf = 1;
-		if (mergeable) {
+		/* §5.1.6.3.2: every buffer but a frame's last is filled to its
+		 * full length, so a short first buffer is a whole frame and
+		 * its header's line need not be pulled in. */
+		if (mergeable && len == rq->buf_size) {
 			/* One read of the device-written field; the header is
 			 * packed, so copy rather than point at the member. */
 			memcpy(&nbuf, buf + offsetof(struct virtio_net_hdr_v1, num_buffers),
@@ -251,9 +254,8 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 			break;
 		}
 		uint16_t id = tq->free[--tq->nfree];
-		uint8_t *buf = pb_vq_drv_buf(tq, id);
-		memset(buf, 0, PB_VNET_HDR_LEN);
-		memcpy(buf + PB_VNET_HDR_LEN, f->data, f->len);
+		/* The header is zero since ring reset (split_driver.c). */
+		memcpy(pb_vq_drv_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len);
 		pb_vq_drv_post(tq, id, PB_VNET_HDR_LEN + f->len);
 		bytes += f->len;
 	}

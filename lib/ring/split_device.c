@@ -33,6 +33,11 @@ int pb_vq_dev_attach(struct pb_vq_dev *vq, const struct pb_guest_mem *mem, uint1
 	struct vring_used *used = pb_guest_mem_uva_to_host(mem, used_uva, pb_vring_used_size(num));
 	if (!desc || !avail || !used)
 		return -EFAULT;
+	/* A region whose user address is not congruent with its file offset
+	 * turns aligned ring addresses into misaligned host pointers, and the
+	 * index atomics below need natural alignment. */
+	if (((uintptr_t)desc & 15) || ((uintptr_t)avail & 1) || ((uintptr_t)used & 3))
+		return -EINVAL;
 
 	memset(vq, 0, sizeof(*vq));
 	vq->desc = desc;
@@ -150,18 +155,19 @@ int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
 			uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, d.addr, d.len, &vq->mem_hint);
 			if (!p)
 				return broken(vq, "buffer outside guest memory", d.len);
-			if (d.flags & VRING_DESC_F_WRITE) {
-				c->in_len = sat_add(c->in_len, d.len);
-			} else {
-				/* §2.7.4.2: readable descriptors precede writable ones. */
-				if (c->nseg != c->nout)
-					return broken(vq, "readable after writable descriptor", i);
-				c->out_len = sat_add(c->out_len, d.len);
-				c->nout++;
-			}
+			bool writable = d.flags & VRING_DESC_F_WRITE;
+			/* §2.7.4.2: readable descriptors precede writable ones. */
+			if (!writable && c->nseg != c->nout)
+				return broken(vq, "readable after writable descriptor", i);
 			if (c->nseg == PB_VQ_MAX_SEGS) {
 				too_long = true;
 				break;
+			}
+			if (writable) {
+				c->in_len = sat_add(c->in_len, d.len);
+			} else {
+				c->out_len = sat_add(c->out_len, d.len);
+				c->nout++;
 			}
 			c->seg[c->nseg].base = p;
 			c->seg[c->nseg].len = d.len;

@@ -25,11 +25,11 @@ size_t pb_vq_drv_ring_size(uint16_t num)
 }
 
 int pb_vq_drv_init(struct pb_vq_drv *vq, void *ring_mem, uint8_t *bufs, uint16_t num,
-		   uint32_t buf_size, bool device_writes, bool event_idx)
+		   uint32_t stride, bool device_writes, bool event_idx)
 {
 	uint8_t *p = ring_mem;
 
-	if (num < 2 || !pb_is_pow2(num))
+	if (num < 2 || !pb_is_pow2(num) || stride <= PB_VQ_BUF_PAD || stride % PB_CACHE_LINE)
 		return -EINVAL;
 	memset(vq, 0, sizeof(*vq));
 	vq->desc = (struct vring_desc *)p;
@@ -40,7 +40,8 @@ int pb_vq_drv_init(struct pb_vq_drv *vq, void *ring_mem, uint8_t *bufs, uint16_t
 	vq->used_event = pb_vring_used_event(vq->avail, num);
 	vq->avail_event = pb_vring_avail_event(vq->used, num);
 	vq->bufs = bufs;
-	vq->buf_size = buf_size;
+	vq->stride = stride;
+	vq->buf_size = stride - PB_VQ_BUF_PAD;
 	vq->num = num;
 	vq->mask = (uint16_t)(num - 1);
 	vq->device_writes = device_writes;
@@ -83,8 +84,12 @@ void pb_vq_drv_reset(struct pb_vq_drv *vq, bool event_idx)
 		vq->avail->idx = vq->avail_idx;
 		vq->kicked_idx = vq->avail_idx;
 	} else {
-		for (uint16_t i = 0; i < num; i++)
+		/* TX headers stay zero (no offloads are negotiated), so they
+		 * are written here once, not per frame. */
+		for (uint16_t i = 0; i < num; i++) {
+			memset(pb_vq_drv_buf(vq, i), 0, 12);
 			vq->free[vq->nfree++] = (uint16_t)(num - 1 - i);
+		}
 	}
 	pb_vq_drv_set_notify(vq, false);
 }

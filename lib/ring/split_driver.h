@@ -3,9 +3,12 @@
  * split_driver.h - the driver side of a split virtqueue (virtio 1.x §2.7),
  * as the frontend ("virtio-user") runs it in its own memory.
  *
- * Each descriptor i owns one fixed buffer, bufs + i * buf_size, for its whole
- * life: descriptors are never chained, so posting is writing a length and an
- * avail slot, and the buffer of a used element is found from its id.
+ * Each descriptor i owns one fixed buffer in slot i (bufs + i * stride) for
+ * its whole life: descriptors are never chained, so posting is writing a
+ * length and an avail slot, and the buffer of a used element is found from
+ * its id. The buffer starts PB_VQ_BUF_PAD bytes into its slot, so that the
+ * frame behind the 12-byte virtio-net header starts on a cache line: the
+ * peer pulls one line for a 64-byte frame, not two.
  *
  * GPA == our virtual address: the memory table we send maps each region at
  * the guest address equal to its address here, as DPDK's virtio-user does,
@@ -26,6 +29,8 @@
 #include "ring/virtio_ring.h"
 #include "util/compiler.h"
 
+#define PB_VQ_BUF_PAD (PB_CACHE_LINE - 12)
+
 struct pb_vq_drv {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
@@ -33,7 +38,8 @@ struct pb_vq_drv {
 	uint16_t *used_event;  /* ours, after avail->ring[num] */
 	uint16_t *avail_event; /* device's, after used->ring[num] */
 	uint8_t *bufs;
-	uint32_t buf_size;
+	uint32_t stride;   /* bytes per buffer slot */
+	uint32_t buf_size; /* bytes a buffer holds: stride - PB_VQ_BUF_PAD */
 	uint16_t num;
 	uint16_t mask;
 	bool device_writes; /* an RX queue: buffers are VRING_DESC_F_WRITE */
@@ -56,12 +62,13 @@ size_t pb_vq_drv_ring_size(uint16_t num);
 
 /*
  * Lay out a ring in @ring_mem (pb_vq_drv_ring_size(num) bytes, page aligned)
- * with num buffers of buf_size bytes at @bufs. For an RX queue
+ * with num buffer slots of @stride bytes at @bufs (each holds
+ * stride - PB_VQ_BUF_PAD bytes; stride > PB_VQ_BUF_PAD, a multiple of 64). For an RX queue
  * (device_writes) every buffer is posted at once; a TX queue starts with all
  * free. Returns 0, -EINVAL (num not a power of two 2..32768), -ENOMEM.
  */
 int pb_vq_drv_init(struct pb_vq_drv *vq, void *ring_mem, uint8_t *bufs, uint16_t num,
-		   uint32_t buf_size, bool device_writes, bool event_idx);
+		   uint32_t stride, bool device_writes, bool event_idx);
 
 /* Back to the state after init (ring memory rewritten): used after the peer
  * went away and before a new one is given the ring. event_idx may change. */
@@ -71,7 +78,7 @@ void pb_vq_drv_fini(struct pb_vq_drv *vq);
 
 static inline uint8_t *pb_vq_drv_buf(const struct pb_vq_drv *vq, uint16_t id)
 {
-	return vq->bufs + (size_t)id * vq->buf_size;
+	return vq->bufs + (size_t)id * vq->stride + PB_VQ_BUF_PAD;
 }
 
 /*

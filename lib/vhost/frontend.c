@@ -683,9 +683,16 @@ static int setup_memory(struct pb_vhost_frontend *fe)
 {
 	uint16_t num = fe->cfg.queue_size;
 	/* A whole frame fits one buffer, so MRG_RXBUF is never needed for
-	 * correctness; 2048 keeps small-MTU buffers at a sane size. */
-	uint32_t buf_size =
-	    PB_MAX(PB_ALIGN_UP(PB_VNET_HDR_LEN + fe->cfg.mtu + PB_ETH_OVERHEAD, 64u), 2048u);
+	 * correctness; 2048 keeps small-MTU buffers at a sane size. The slot
+	 * also holds the pad that puts the frame on a cache line
+	 * (split_driver.h), and is kept off multiples of 1 KiB so that the
+	 * frames of consecutive buffers do not all fall in the same few L1
+	 * cache sets. */
+	uint32_t buf_size = PB_MAX(
+	    PB_ALIGN_UP(PB_VQ_BUF_PAD + PB_VNET_HDR_LEN + fe->cfg.mtu + PB_ETH_OVERHEAD, 64u),
+	    2048u);
+	if (buf_size % 1024 == 0)
+		buf_size += 64;
 	size_t ring = PB_ALIGN_UP(pb_vq_drv_ring_size(num), (size_t)PB_PAGE);
 	size_t bufs = (size_t)num * buf_size;
 	const char *base = strrchr(fe->path, '/');

@@ -3,8 +3,10 @@
 #
 # Our backend sends to DPDK's virtio-user PMD:
 #   pbgen tx vhost:SOCK  ->  dpdk-testpmd --vdev net_virtio_user0,path=SOCK,mrg_rxbuf=MRG (rxonly)
-# pbgen listens; testpmd connects and receives; pbgen sends COUNT frames of
-# SIZE bytes into testpmd's receive buffers and exits. MBUF is testpmd's
+# pbgen listens and testpmd connects; with LISTENER=dpdk testpmd listens
+# (net_virtio_user0,...,server=1: it waits for the connection before it
+# starts) and pbgen connects (vhost:SOCK,client=1). pbgen sends COUNT frames
+# of SIZE bytes into testpmd's receive buffers and exits. MBUF is testpmd's
 # --mbuf-size: smaller than a frame (with MRG=1), each frame is spread over
 # several receive buffers (num_buffers > 1).
 # Checks: pbgen sent COUNT; testpmd received exactly COUNT frames and
@@ -17,21 +19,42 @@
 # that, so this does not happen in practice.
 #
 # usage: be_to_virtio_user.sh PBGEN [SIZE=64] [MRG=1] [COUNT=300000] [MBUF=default]
+#                                  [LISTENER=ours|dpdk]
 
 SIZE=64
 MRG=1
 COUNT=300000
 MBUF=
+LISTENER=ours
 OPTS= # appended to our spec
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 pb_init "$@"
 
-pbgen_bg tx tx "vhost:$D/sock${OPTS:+,$OPTS}" -n "$COUNT" -s "$SIZE" --wait 20 --cpu "$CPU_B" -q
-pb_wait_file "$D/sock" 10
-
-tp_start vu "$CPU_A" "net_virtio_user0,path=$D/sock,mrg_rxbuf=$MRG" \
-	--forward-mode=rxonly --auto-start ${MBUF:+--mbuf-size=$MBUF --enable-scatter}
+spec="vhost:$D/sock"
+start_tp()
+{
+	tp_start vu "$CPU_A" "net_virtio_user0,path=$D/sock,mrg_rxbuf=$MRG$1" \
+		--forward-mode=rxonly --auto-start ${MBUF:+--mbuf-size=$MBUF --enable-scatter}
+}
+start_pbgen()
+{
+	pbgen_bg tx tx "$spec${OPTS:+,$OPTS}" -n "$COUNT" -s "$SIZE" --wait 20 --cpu "$CPU_B" -q
+}
+case "$LISTENER" in
+ours)
+	start_pbgen
+	pb_wait_file "$D/sock" 10
+	start_tp ""
+	;;
+dpdk)
+	spec+=",client=1"
+	start_tp ",server=1"
+	pb_wait_file "$D/sock" 10
+	start_pbgen
+	;;
+*) fail "LISTENER must be ours or dpdk" ;;
+esac
 tp_ready vu
 
 pb_wait_exit tx 60
@@ -48,4 +71,4 @@ tp_quit vu
 expect_opts_features tx "$OPTS"
 expect_feature tx 15 "$MRG" # VIRTIO_NET_F_MRG_RXBUF, as testpmd was told
 pb_pass "$COUNT x $SIZE B frames, our backend -> DPDK net_virtio_user" \
-	"(mrg_rxbuf=$MRG${MBUF:+, $MBUF-byte mbufs})"
+	"(mrg_rxbuf=$MRG${MBUF:+, $MBUF-byte mbufs}, $LISTENER listens)"

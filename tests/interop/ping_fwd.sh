@@ -77,7 +77,9 @@ be) ;;
 *) fail "side must be fe or be" ;;
 esac
 
-run_pbgen ping ping -n "$PINGS"
+# A generous reply timeout: testpmd's port is up (and the first ping in its
+# ring) a moment before its forwarding starts, longer on a busy machine.
+run_pbgen ping ping -n "$PINGS" --idle-timeout 10
 expect_eq "pbgen ping exit status" "$PB_RC" 0
 expect_eq "pings sent" "$(json_num ping frames_tx)" "$PINGS"
 expect_eq "replies" "$(json_num ping frames_rx)" "$PINGS"

@@ -54,7 +54,8 @@ pb_alive echo || fail "the echo example exited early"
 # ping NAME: a pbgen ping peer, every reply verified.
 ping_peer()
 {
-	pbgen_bg "$1" ping "$peer_spec" -n "$PINGS" -s "$SIZE" --wait 15 --cpu "$CPU_B" -q
+	pbgen_bg "$1" ping "$peer_spec" -n "$PINGS" -s "$SIZE" --idle-timeout 5 --wait 15 \
+		--cpu "$CPU_B" -q
 	pb_wait_exit "$1" 30
 	pbgen_summary "$1"
 	expect_eq "$1 exit status" "$PB_RC" 0
