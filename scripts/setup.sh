@@ -20,6 +20,7 @@ packages=(
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset
 	clang-format                              # make format / format-check
+	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files
 )
 packages+=("$@")

@@ -27,6 +27,7 @@
  *   event-idx=0|1    offer/accept VIRTIO_RING_F_EVENT_IDX (1)
  *   indirect=0|1     vhost only: offer VIRTIO_RING_F_INDIRECT_DESC (1)
  *   hugetlb=0|1      virtio only: back the memfd with huge pages (0)
+ *   packed=0|1       virtio only: ask for packed rings; split if the backend lacks them (0)
  *   reconnect-ms=N   client sockets: retry interval after a loss (1000)
  *
  * Life cycle. pb_port_open() never waits for the peer: a server port is up

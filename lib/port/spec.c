@@ -215,6 +215,11 @@ static const char *parse_hugetlb(struct pb_port_spec *out, const char *v, size_t
 	return parse_bool(v, n, &out->hugetlb) ? NULL : BOOL_REASON;
 }
 
+static const char *parse_packed(struct pb_port_spec *out, const char *v, size_t n)
+{
+	return parse_bool(v, n, &out->packed) ? NULL : BOOL_REASON;
+}
+
 static const char *parse_reconnect_ms(struct pb_port_spec *out, const char *v, size_t n)
 {
 	uint32_t x;
@@ -237,6 +242,8 @@ static const struct spec_key keys[] = {
     {"event-idx", parse_event_idx, FOR_BOTH, 5, "offer/accept event index notifications (1)"},
     {"indirect", parse_indirect, FOR_DEVICE, 6, "vhost only: offer indirect descriptors (1)"},
     {"hugetlb", parse_hugetlb, FOR_DRIVER, 7, "virtio only: back the memory with huge pages (0)"},
+    {"packed", parse_packed, FOR_DRIVER, 9,
+     "virtio only: ask for packed rings, split if the backend lacks them (0)"},
     {"reconnect-ms", parse_reconnect_ms, FOR_BOTH, 8,
      "client sockets: retry interval after a loss, 1..3600000 (1000)"},
 };
@@ -307,6 +314,7 @@ static void set_defaults(struct pb_port_spec *out, enum pb_port_role role)
 	out->event_idx = true;
 	out->indirect = true;
 	out->hugetlb = false;
+	out->packed = false;
 	out->reconnect_ms = 1000;
 }
 
@@ -458,6 +466,8 @@ int pb_port_spec_format(const struct pb_port_spec *spec, char *buf, size_t len)
 		ADD(",indirect=%d", spec->indirect);
 	if (spec->role == PB_ROLE_DRIVER && spec->hugetlb != def.hugetlb)
 		ADD(",hugetlb=%d", spec->hugetlb);
+	if (spec->role == PB_ROLE_DRIVER && spec->packed != def.packed)
+		ADD(",packed=%d", spec->packed);
 	if (spec->reconnect_ms != def.reconnect_ms)
 		ADD(",reconnect-ms=%u", spec->reconnect_ms);
 #undef ADD

@@ -39,6 +39,7 @@ struct pb_port_spec {
 	bool event_idx;
 	bool indirect;
 	bool hugetlb;
+	bool packed;	       /* virtio: ask for packed rings; default 0 */
 	uint32_t reconnect_ms; /* 1..3600000; default 1000 */
 };
 

@@ -26,6 +26,9 @@
 #include "util/log.h"
 #include "util/sock.h"
 
+/* How many buffers ahead of the copy to prefetch. */
+#define PB_TX_PREFETCH_AHEAD 4
+
 struct vhost_port {
 	struct pb_vhost_backend be;
 	bool rx_unpublished;                /* used elements pushed, not yet flushed */
@@ -271,6 +274,10 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 			continue;
 		}
 		uint32_t need = PB_VNET_HDR_LEN + f->len;
+		/* The first store into a buffer waits for the line to come
+		 * back from the driver's core, which read it last lap: ask for
+		 * a few buffers ahead so those waits overlap. */
+		pb_vq_dev_prefetch(dq, PB_TX_PREFETCH_AHEAD, true);
 		int k = take_rx_chains(vr, need, mergeable, vp->tx_chains,
 				       PB_ARRAY_SIZE(vp->tx_chains));
 		if (k == -2 || k == -3) {

@@ -225,7 +225,7 @@ static void reclaim_tx(struct pb_vq_drv *tq)
 		uint32_t len;
 		if (unlikely(!pb_vq_drv_take(tq, &id, &len)))
 			return;
-		tq->free[tq->nfree++] = id;
+		pb_vq_drv_free_put(tq, id);
 	}
 }
 
@@ -253,7 +253,7 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 			port->stats.tx_full++;
 			break;
 		}
-		uint16_t id = tq->free[--tq->nfree];
+		uint16_t id = pb_vq_drv_free_get(tq);
 		/* The header is zero since ring reset (split_driver.c). */
 		memcpy(pb_vq_drv_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len);
 		pb_vq_drv_post(tq, id, PB_VNET_HDR_LEN + f->len);
@@ -296,7 +296,7 @@ static void virtio_get_info(const struct pb_port *port, struct pb_port_info *inf
 	const struct pb_vhost_frontend *fe = &vp_of(port)->fe;
 
 	info->up = fe->up;
-	info->features = fe->features;
+	info->features = fe->features & ~PB_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	info->queue_size = fe->up ? fe->vq[0].num : 0;
 	info->mtu = fe->config.mtu ? fe->config.mtu : port->spec.mtu;
 	memcpy(info->mac, fe->config.mac, 6);

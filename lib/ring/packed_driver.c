@@ -76,6 +76,7 @@ void pb_pq_drv_reset(struct pb_pq_drv *vq, bool event_idx)
 	vq->pending = 0;
 	vq->broken = false;
 	vq->nfree = 0;
+	vq->free_head = 0;
 	if (vq->device_writes) {
 		/* RX: every buffer is the device's from the start. No device
 		 * looks at the ring yet, so a plain store of the first flags
@@ -91,7 +92,7 @@ void pb_pq_drv_reset(struct pb_pq_drv *vq, bool event_idx)
 		 * are written here once, not per frame (as split_driver.c). */
 		for (uint16_t i = 0; i < num; i++) {
 			memset(pb_pq_drv_buf(vq, i), 0, 12);
-			vq->free[vq->nfree++] = (uint16_t)(num - 1 - i);
+			pb_pq_drv_free_put(vq, i);
 		}
 	}
 	pb_pq_drv_set_notify(vq, false);

@@ -61,9 +61,10 @@ struct pb_pq_drv {
 	uint16_t first_pos;   /* the batch's first slot, its flags deferred ... */
 	uint16_t first_flags; /* ... to publish */
 	uint16_t nfree;	      /* ids in free[] */
+	uint16_t free_head;   /* free[] is a FIFO ring: next id at free_head */
 	bool broken;
 	uint64_t kicks;
-	uint16_t *free;	 /* stack of ids not posted (TX), num entries */
+	uint16_t *free;	 /* ids not posted (TX), num entries, FIFO order */
 	uint8_t *posted; /* posted[id]: 1 while the device owns it */
 };
 
@@ -223,6 +224,26 @@ static inline void pb_pq_drv_post(struct pb_pq_drv *vq, uint16_t id, uint32_t le
 		vq->avail_idx = 0;
 		vq->avail_wrap = !vq->avail_wrap;
 	}
+}
+
+/* TX ids go round in FIFO order (as with split rings), so that in steady
+ * state id i lands in slot i lap after lap. */
+static inline uint16_t pb_pq_drv_free_get(struct pb_pq_drv *vq)
+{
+	uint16_t id = vq->free[vq->free_head];
+
+	if (++vq->free_head == vq->num)
+		vq->free_head = 0;
+	vq->nfree--;
+	return id;
+}
+
+static inline void pb_pq_drv_free_put(struct pb_pq_drv *vq, uint16_t id)
+{
+	uint32_t tail = (uint32_t)vq->free_head + vq->nfree;
+
+	vq->free[tail >= vq->num ? tail - vq->num : tail] = id;
+	vq->nfree++;
 }
 
 /*

@@ -58,6 +58,10 @@ int pb_vq_dev_attach(struct pb_vq_dev *vq, const struct pb_guest_mem *mem, uint1
 	 * it stopped at (SET_VRING_BASE). */
 	vq->used_idx = base;
 	vq->used_pub = base;
+	/* §2.7.10: under EVENT_IDX the device keeps used->flags 0; a ring
+	 * reused from a run without it may still hold NO_NOTIFY. */
+	if (event_idx)
+		pb_store_once(&used->flags, 0);
 	pb_vq_dev_set_notify(vq, false);
 	return 0;
 }
@@ -106,6 +110,8 @@ static inline uint32_t sat_add(uint32_t a, uint32_t b)
 
 int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
 {
+	if (unlikely(vq->broken))
+		return PB_VQ_POP_BROKEN;
 	if (vq->last_avail == vq->avail_cache)
 		return PB_VQ_POP_EMPTY;
 

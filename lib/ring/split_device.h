@@ -117,16 +117,51 @@ static inline uint16_t pb_vq_dev_avail(struct pb_vq_dev *vq)
 	return n;
 }
 
+/*
+ * A hint only: start pulling in the first bytes of the buffer @ahead entries
+ * past the next one, for writing (@write) or reading. Nothing read here is
+ * used for anything but the prefetch, and pop reads and checks it all again,
+ * so a driver that changes the entry meanwhile changes nothing but timing.
+ */
+static inline void pb_vq_dev_prefetch(struct pb_vq_dev *vq, uint16_t ahead, bool write)
+{
+	uint16_t idx = (uint16_t)(vq->last_avail + ahead);
+
+	if ((uint16_t)(idx - vq->last_avail) >= (uint16_t)(vq->avail_cache - vq->last_avail))
+		return;
+	uint16_t head = pb_load_once(&vq->avail->ring[idx & vq->mask]);
+	if (head >= vq->num)
+		return;
+	uint64_t addr = pb_load_once(&vq->desc[head].addr);
+	uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, addr, 128, &vq->mem_hint);
+	if (!p)
+		return;
+	if (write) {
+		__builtin_prefetch(p, 1);
+		__builtin_prefetch(p + 64, 1);
+	} else {
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 64);
+	}
+}
+
 /* Walk the next chain (one of those counted by pb_vq_dev_avail()). */
 int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *chain);
 
-/* Put a used element in the next slot; invisible until pb_vq_dev_flush(). */
+/*
+ * Put a used element in the next slot; invisible until pb_vq_dev_flush().
+ * Only the device writes the used ring, so an element that already holds
+ * the value (steady in-order traffic of one size) is left alone rather than
+ * taking the line from the driver's core for nothing.
+ */
 static inline void pb_vq_dev_push(struct pb_vq_dev *vq, uint16_t head, uint32_t len)
 {
 	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & vq->mask];
 
-	pb_store_once(&e->id, head);
-	pb_store_once(&e->len, len);
+	if (pb_load_once(&e->id) != head || pb_load_once(&e->len) != len) {
+		pb_store_once(&e->id, head);
+		pb_store_once(&e->len, len);
+	}
 	vq->used_idx++;
 }
 

@@ -75,6 +75,7 @@ void pb_vq_drv_reset(struct pb_vq_drv *vq, bool event_idx)
 	vq->last_used = 0;
 	vq->broken = false;
 	vq->nfree = 0;
+	vq->free_head = 0;
 	if (vq->device_writes) {
 		/* RX: every buffer is the device's from the start. No device
 		 * looks at the ring yet, so a plain store is enough; the ring is
@@ -88,7 +89,7 @@ void pb_vq_drv_reset(struct pb_vq_drv *vq, bool event_idx)
 		 * are written here once, not per frame. */
 		for (uint16_t i = 0; i < num; i++) {
 			memset(pb_vq_drv_buf(vq, i), 0, 12);
-			vq->free[vq->nfree++] = (uint16_t)(num - 1 - i);
+			pb_vq_drv_free_put(vq, i);
 		}
 	}
 	pb_vq_drv_set_notify(vq, false);

@@ -8,7 +8,9 @@
  * the handler runs), the number of fds against what the request may carry,
  * ring indices, ring sizes, feature bits against what we offered, memory
  * regions (overflow, overlap, file size: guest_mem.c) and ring addresses
- * (alignment and full extent inside one region: split_device.c). A request
+ * (alignment and full extent inside one region: split_device.c,
+ * packed_device.c), ring bases (a packed ring's positions below its size).
+ * A request
  * that is well-formed but cannot be honoured (a ring index we do not have,
  * memory that does not map) fails and is answered with a failure ack when
  * one is asked for; a request that breaks the protocol (wrong size, wrong fd
@@ -133,13 +135,17 @@ static struct pb_vhost_vring *vring_get(struct pb_vhost_backend *be, const struc
 /*
  * Unbind a ring from memory that is about to change, remembering how far
  * it got: re-attaching continues from there (a SET_MEM_TABLE that adds
- * memory must not rewind a running ring).
+ * memory must not rewind a running ring). A packed ring remembers both its
+ * positions and wrap counters, in the vhost-user encoding.
  */
 static void vring_detach(struct pb_vhost_vring *vr)
 {
 	if (vr->dq.desc)
 		vr->base = vr->dq.last_avail;
+	if (vr->pq.desc)
+		vr->base = pb_pq_dev_base(&vr->pq);
 	pb_vq_dev_detach(&vr->dq);
+	pb_pq_dev_detach(&vr->pq);
 }
 
 static void vrings_detach(struct pb_vhost_backend *be)
@@ -156,22 +162,37 @@ static void vrings_detach(struct pb_vhost_backend *be)
 static int vring_attach(struct pb_vhost_backend *be, struct pb_vhost_vring *vr)
 {
 	const struct pb_vu_vring_addr *a = &vr->addr;
+	bool event_idx = has_f(be, VIRTIO_RING_F_EVENT_IDX);
+	bool indirect = has_f(be, VIRTIO_RING_F_INDIRECT_DESC);
+	int err;
 
-	if (vr->dq.desc || !vr->num || !vr->addr_set || be->mem.nregions == 0)
+	if (vr->dq.desc || vr->pq.desc || !vr->num || !vr->addr_set || be->mem.nregions == 0)
 		return 0;
-	uint64_t calls = vr->dq.calls; /* a statistic: survives re-binding */
-	int err = pb_vq_dev_attach(
-	    &vr->dq, &be->mem, vr->num, a->desc_user_addr, a->avail_user_addr, a->used_user_addr,
-	    vr->base, has_f(be, VIRTIO_RING_F_EVENT_IDX), has_f(be, VIRTIO_RING_F_INDIRECT_DESC));
-	vr->dq.calls = calls;
+	vr->packed = has_f(be, VIRTIO_F_RING_PACKED);
+	if (vr->packed) {
+		/* desc, driver area, device area (vhost-user.rst); callfd and
+		 * calls are kept by attach. */
+		err = pb_pq_dev_attach(&vr->pq, &be->mem, vr->num, a->desc_user_addr,
+				       a->avail_user_addr, a->used_user_addr, vr->base, event_idx,
+				       indirect);
+	} else if (vr->base > UINT16_MAX) {
+		err = -EINVAL; /* a packed ring's base, and the ring is split now */
+	} else {
+		uint64_t calls = vr->dq.calls; /* a statistic: survives re-binding */
+		err = pb_vq_dev_attach(&vr->dq, &be->mem, vr->num, a->desc_user_addr,
+				       a->avail_user_addr, a->used_user_addr, (uint16_t)vr->base,
+				       event_idx, indirect);
+		vr->dq.calls = calls;
+	}
 	if (err) {
-		pb_warn("%s: ring %d: cannot attach (num %u, desc 0x%llx, avail 0x%llx, used "
-			"0x%llx): %s",
-			be->path, (int)(vr - be->vring), vr->num,
-			(unsigned long long)a->desc_user_addr,
+		pb_warn("%s: ring %d: cannot attach %s ring (num %u, base 0x%x, desc 0x%llx, "
+			"avail 0x%llx, used 0x%llx): %s",
+			be->path, (int)(vr - be->vring), vr->packed ? "a packed" : "a split",
+			vr->num, vr->base, (unsigned long long)a->desc_user_addr,
 			(unsigned long long)a->avail_user_addr,
 			(unsigned long long)a->used_user_addr, strerror(-err));
 		pb_vq_dev_detach(&vr->dq);
+		pb_pq_dev_detach(&vr->pq);
 	}
 	return err;
 }
@@ -213,17 +234,20 @@ static void vring_stop(struct pb_vhost_backend *be, struct pb_vhost_vring *vr)
  * the statistics kept. */
 static void vring_reset(struct pb_vhost_backend *be, struct pb_vhost_vring *vr)
 {
-	uint64_t calls = vr->dq.calls;
+	uint64_t calls = vr->dq.calls, pcalls = vr->pq.calls;
 
 	pb_vq_dev_detach(&vr->dq);
+	pb_pq_dev_detach(&vr->pq); /* frees its side array */
 	close_watched(be, &vr->kickfd);
 	close_fd(&vr->errfd);
-	close_fd(&vr->dq.callfd);
+	close_fd(&vr->dq.callfd); /* pq.callfd is the same fd */
 	memset(vr, 0, sizeof(*vr));
 	vr->kickfd = -1;
 	vr->errfd = -1;
 	vr->dq.callfd = -1;
+	vr->pq.callfd = -1;
 	vr->dq.calls = calls;
+	vr->pq.calls = pcalls;
 }
 
 /* The device as it was before the front-end configured it (RESET_DEVICE and
@@ -259,8 +283,8 @@ static int h_get_features(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 static int h_set_features(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 {
 	uint64_t f = m->payload.u64;
-	const uint64_t ring_bits =
-	    PB_BIT(VIRTIO_RING_F_EVENT_IDX) | PB_BIT(VIRTIO_RING_F_INDIRECT_DESC);
+	const uint64_t ring_bits = PB_BIT(VIRTIO_RING_F_EVENT_IDX) |
+				   PB_BIT(VIRTIO_RING_F_INDIRECT_DESC) | PB_BIT(VIRTIO_F_RING_PACKED);
 
 	/* The front-end would drive the rings with semantics we do not have;
 	 * nothing sane can follow. */
@@ -272,8 +296,11 @@ static int h_set_features(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 	be->features_set = true;
 	if (!(changed & ring_bits))
 		return 0;
-	/* Bound rings read these bits at attach time. */
+	/* Bound rings read these bits at attach time; the format changes
+	 * which view the data path drives. */
 	vrings_detach(be);
+	for (int i = 0; i < PB_VHOST_NQUEUES; i++)
+		be->vring[i].packed = has_f(be, VIRTIO_F_RING_PACKED);
 	return vrings_attach(be);
 }
 
@@ -390,7 +417,9 @@ static int h_set_vring_num(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 
 	if (!vr)
 		return -EINVAL;
-	if (!pb_is_pow2(s->num) || s->num > PB_VRING_MAX_SIZE) {
+	/* A packed ring may have any size up to 32768 (§2.8). */
+	if (s->num == 0 || s->num > PB_VRING_MAX_SIZE ||
+	    (!has_f(be, VIRTIO_F_RING_PACKED) && !pb_is_pow2(s->num))) {
 		be_log_once(be, m, "ring size %u is not a power of two <= %d", s->num,
 			    PB_VRING_MAX_SIZE);
 		return -EINVAL;
@@ -422,13 +451,16 @@ static int h_set_vring_base(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 
 	if (!vr)
 		return -EINVAL;
-	/* Split rings only: a packed ring's base carries a wrap counter. */
-	if (s->num > UINT16_MAX) {
+	/* Split: a 16-bit avail index. Packed: bits 0-14 the next slot,
+	 * bit 15 the driver's wrap counter, bits 16-31 the same for used
+	 * (0 when not sent); the positions are checked against the ring size
+	 * when it attaches. */
+	if (!has_f(be, VIRTIO_F_RING_PACKED) && s->num > UINT16_MAX) {
 		be_log_once(be, m, "base %u is not a split-ring index", s->num);
 		return -EINVAL;
 	}
 	vring_detach(vr);
-	vr->base = (uint16_t)s->num; /* after detach, which saves progress */
+	vr->base = s->num; /* after detach, which saves progress */
 	return vring_attach(be, vr);
 }
 
@@ -440,6 +472,9 @@ static int h_get_vring_base(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 	if (!vr)
 		return -EINVAL;
 	vring_stop(be, vr);
+	/* Split: the next avail index. Packed: next slot | wrap << 15, and
+	 * in bits 16-31 the same for the used side (what QEMU reads back;
+	 * DPDK reads the low half). */
 	s->num = vr->base;
 	return sizeof(*s);
 }
@@ -497,6 +532,7 @@ static int h_set_vring_call(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 		return err;
 	close_fd(&vr->dq.callfd);
 	vr->dq.callfd = fd; /* -1: the driver polls */
+	vr->pq.callfd = fd; /* the same fd, owned by dq */
 	return 0;
 }
 
@@ -905,7 +941,7 @@ int pb_vhost_backend_dispatch(struct pb_vhost_backend *be)
 		struct pb_vhost_vring *vr = &be->vring[i];
 		/* Kicks only wake the caller; a started ring is polled. */
 		pb_eventfd_drain(vr->kickfd);
-		if (vr->dq.broken) {
+		if (vr->dq.broken || vr->pq.broken) {
 			be->peer_errors++;
 			pb_vhost_backend_disconnect(be, "the front-end broke a ring");
 		}
@@ -938,8 +974,11 @@ static int check_cfg(struct pb_vhost_backend *be, const struct pb_vhost_backend_
 		return -EINVAL;
 	if (be->cfg.features == 0)
 		be->cfg.features = PB_VNET_FEATURES;
-	/* Only what the device side implements, and always virtio 1. */
-	be->cfg.features = (be->cfg.features & PB_VNET_FEATURES) | PB_BIT(VIRTIO_F_VERSION_1);
+	/* Only what the device side implements, and always virtio 1. Packed
+	 * rings only when asked for: the port drives them once it sees
+	 * vring[i].packed. */
+	be->cfg.features = (be->cfg.features & (PB_VNET_FEATURES | PB_BIT(VIRTIO_F_RING_PACKED))) |
+			   PB_BIT(VIRTIO_F_VERSION_1);
 	if (be->cfg.reconnect_ms == 0)
 		be->cfg.reconnect_ms = PB_VHOST_RECONNECT_MS;
 	return 0;
@@ -980,6 +1019,7 @@ int pb_vhost_backend_init(struct pb_vhost_backend *be, const struct pb_vhost_bac
 		be->vring[i].kickfd = -1;
 		be->vring[i].errfd = -1;
 		be->vring[i].dq.callfd = -1;
+		be->vring[i].pq.callfd = -1;
 	}
 	int err = check_cfg(be, cfg);
 	if (!err) {

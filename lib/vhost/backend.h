@@ -2,7 +2,9 @@
 /*
  * backend.h - the vhost-user back-end (device side): owns the socket, serves
  * the front-end's control messages, maps its memory and hands each ring,
- * translated and validated, to the data path (struct pb_vq_dev).
+ * translated and validated, to the data path: struct pb_vq_dev for a split
+ * ring, struct pb_pq_dev for a packed one (VIRTIO_F_RING_PACKED negotiated;
+ * offered only when cfg.features has it).
  *
  * Single-threaded: dispatch and the data path run on the same thread, so a
  * SET_MEM_TABLE that remaps memory cannot race a packet copy.
@@ -15,6 +17,7 @@
 
 #include "mem/guest_mem.h"
 #include "net/virtio_net.h"
+#include "ring/packed_device.h"
 #include "ring/split_device.h"
 #include "vhost/codec.h"
 
@@ -24,8 +27,9 @@
 struct pb_vhost_backend_cfg {
 	const char *path;      /* NULL: no socket of our own (see pb_vhost_backend_attach) */
 	bool server;	       /* listen (else connect, and retry) */
-	uint64_t features;     /* virtio features offered (PB_VNET_FEATURES subset;
-				  0: all of it) */
+	uint64_t features;     /* virtio features offered (PB_VNET_FEATURES subset,
+				  plus VIRTIO_F_RING_PACKED if wanted; 0: all of
+				  PB_VNET_FEATURES, split rings only) */
 	uint16_t mtu;	       /* reported in config space / VIRTIO_NET_F_MTU; 0: PB_MTU_DEFAULT */
 	uint8_t mac[6];	       /* reported in config space */
 	uint32_t reconnect_ms; /* client: retry interval; 0: PB_VHOST_RECONNECT_MS */
@@ -40,12 +44,21 @@ struct pb_vhost_backend_cfg {
 	 PB_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | PB_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |       \
 	 PB_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | PB_BIT(VHOST_USER_PROTOCOL_F_STATUS))
 
+/*
+ * One ring. Its format follows the negotiated features: `packed` is
+ * VIRTIO_F_RING_PACKED as last acked, and says which of dq / pq the data
+ * path drives (the other stays detached). The call fd is owned by dq.callfd
+ * and mirrored into pq.callfd; the kick fd is kickfd, whichever the format.
+ */
 struct pb_vhost_vring {
-	struct pb_vq_dev dq; /* the data path's view; dq.callfd is the call fd */
+	struct pb_vq_dev dq; /* split: the data path's view; dq.callfd is the call fd */
+	struct pb_pq_dev pq; /* packed: the data path's view; pq.callfd == dq.callfd */
+	bool packed;	     /* the ring is packed (dq unused) */
 	uint16_t num;	     /* SET_VRING_NUM; 0 until set */
 	struct pb_vu_vring_addr addr;
 	bool addr_set;
-	uint16_t base; /* SET_VRING_BASE */
+	uint32_t base; /* SET_VRING_BASE: split, the avail index; packed, the
+			  vhost-user "descriptor indices" (see pb_pq_dev_attach) */
 	int kickfd;    /* -1: none */
 	int errfd;     /* -1: none */
 	bool started;  /* kick fd received; stopped again by GET_VRING_BASE */
@@ -113,10 +126,22 @@ int pb_vhost_backend_handle(struct pb_vhost_backend *be, struct pb_vu_msg *msg);
  * listening, a client schedules a reconnect. */
 void pb_vhost_backend_disconnect(struct pb_vhost_backend *be, const char *why);
 
+/* The ring is attached, in whichever format, and not broken. */
+static inline bool pb_vhost_vring_attached(const struct pb_vhost_vring *vr)
+{
+	return vr->packed ? pb_pq_dev_attached(&vr->pq) : pb_vq_dev_attached(&vr->dq);
+}
+
 /* The ring can carry packets: attached, started, enabled, not broken. */
 static inline bool pb_vhost_vring_live(const struct pb_vhost_vring *vr)
 {
-	return vr->started && vr->enabled && pb_vq_dev_attached(&vr->dq);
+	return vr->started && vr->enabled && pb_vhost_vring_attached(vr);
+}
+
+/* Signals sent to the driver on this ring, both formats (a statistic). */
+static inline uint64_t pb_vhost_vring_calls(const struct pb_vhost_vring *vr)
+{
+	return vr->dq.calls + vr->pq.calls;
 }
 
 /* Device status bit (virtio 1.x §2.1) the back-end waits for. */

@@ -256,6 +256,14 @@ static int negotiate(struct pb_vhost_frontend *fe)
 		return -ENOTSUP;
 	}
 	fe->features = offered & fe->cfg.features;
+	/* Packed rings when both sides want them; otherwise split, which
+	 * every back-end has (DPDK's virtio-user falls back the same way). */
+	fe->packed = has_f(fe, VIRTIO_F_RING_PACKED);
+	if (fe->cfg.packed && !fe->packed)
+		peer_log(fe, PB_LOG_WARN,
+			 "packed rings asked for, but the back-end does not offer "
+			 "VIRTIO_F_RING_PACKED (features 0x%llx); using split rings",
+			 (unsigned long long)offered);
 	if (!(offered & PB_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
 		return 0;
 	/* Acking bit 30 in SET_FEATURES means the rings start disabled and
@@ -399,25 +407,38 @@ static int send_mem_table(struct pb_vhost_frontend *fe)
 }
 
 /* Hand over ring @i. Kick and call fds both go before the enable: DPDK
- * calls a ring ready only with addresses, both fds and the enable. */
+ * calls a ring ready only with addresses, both fds and the enable. A
+ * packed ring's base is its first slot | wrap counter << 15 (0x8000, as
+ * DPDK's virtio-user sends it), its addresses the descriptor ring, the
+ * driver area (in avail's place) and the device area (in used's). */
 static int setup_vring(struct pb_vhost_frontend *fe, uint32_t i)
 {
 	const struct pb_vq_drv *vq = &fe->vq[i];
+	const struct pb_pq_drv *pq = &fe->pq[i];
 	struct pb_vu_msg msg;
 	int err;
 
 	err = request_state(fe, VHOST_USER_SET_VRING_NUM, i, vq->num);
 	if (!err)
-		err = request_state(fe, VHOST_USER_SET_VRING_BASE, i, 0);
+		err = request_state(fe, VHOST_USER_SET_VRING_BASE, i,
+				    fe->packed ? pb_pq_drv_base(pq) : 0);
 	if (err)
 		return err;
 	pb_vu_msg_set(&msg, VHOST_USER_SET_VRING_ADDR, 0, sizeof(msg.payload.addr));
-	msg.payload.addr = (struct pb_vu_vring_addr){
-	    .index = i,
-	    .desc_user_addr = (uint64_t)(uintptr_t)vq->desc,
-	    .used_user_addr = (uint64_t)(uintptr_t)vq->used,
-	    .avail_user_addr = (uint64_t)(uintptr_t)vq->avail,
-	};
+	if (fe->packed)
+		msg.payload.addr = (struct pb_vu_vring_addr){
+		    .index = i,
+		    .desc_user_addr = (uint64_t)(uintptr_t)pb_pq_drv_desc_area(pq),
+		    .used_user_addr = (uint64_t)(uintptr_t)pb_pq_drv_device_area(pq),
+		    .avail_user_addr = (uint64_t)(uintptr_t)pb_pq_drv_driver_area(pq),
+		};
+	else
+		msg.payload.addr = (struct pb_vu_vring_addr){
+		    .index = i,
+		    .desc_user_addr = (uint64_t)(uintptr_t)vq->desc,
+		    .used_user_addr = (uint64_t)(uintptr_t)vq->used,
+		    .avail_user_addr = (uint64_t)(uintptr_t)vq->avail,
+		};
 	err = request(fe, &msg);
 	if (!err)
 		err = request_u64(fe, VHOST_USER_SET_VRING_KICK, i, vq->kickfd);
@@ -428,10 +449,27 @@ static int setup_vring(struct pb_vhost_frontend *fe, uint32_t i)
 	return err;
 }
 
+/* Rewrite both rings in the format of this connection (fe->packed). */
 static void reset_rings(struct pb_vhost_frontend *fe, bool event_idx)
 {
-	for (int i = 0; i < 2; i++)
-		pb_vq_drv_reset(&fe->vq[i], event_idx);
+	for (int i = 0; i < 2; i++) {
+		if (fe->packed)
+			pb_pq_drv_reset(&fe->pq[i], event_idx);
+		else
+			pb_vq_drv_reset(&fe->vq[i], event_idx);
+	}
+}
+
+static bool rings_event_idx(const struct pb_vhost_frontend *fe)
+{
+	return fe->packed ? fe->pq[PB_VNET_RXQ].event_idx : fe->vq[PB_VNET_RXQ].event_idx;
+}
+
+static bool rings_broken(const struct pb_vhost_frontend *fe)
+{
+	if (fe->packed)
+		return fe->pq[PB_VNET_RXQ].broken || fe->pq[PB_VNET_TXQ].broken;
+	return fe->vq[PB_VNET_RXQ].broken || fe->vq[PB_VNET_TXQ].broken;
 }
 
 /* The whole set-up on a freshly connected socket. */
@@ -443,6 +481,7 @@ static int setup(struct pb_vhost_frontend *fe)
 
 	fe->features = 0;
 	fe->protocol_features = 0;
+	fe->packed = false;
 	err = negotiate(fe);
 	if (!err)
 		err = read_config(fe);
@@ -513,8 +552,9 @@ static int start_session(struct pb_vhost_frontend *fe, int fd)
 	fe->setup_failures = 0;
 	fe->up = true;
 	fe->connects++;
-	pb_info("%s: back-end up (features 0x%llx, protocol features 0x%llx)", fe->path,
-		(unsigned long long)fe->features, (unsigned long long)fe->protocol_features);
+	pb_info("%s: back-end up (%s rings, features 0x%llx, protocol features 0x%llx)", fe->path,
+		fe->packed ? "packed" : "split", (unsigned long long)fe->features,
+		(unsigned long long)fe->protocol_features);
 	return 0;
 }
 
@@ -588,7 +628,7 @@ static void end_session(struct pb_vhost_frontend *fe, const char *why, bool stop
 	 * Not when closing: the memory is about to go, and rewriting rings a
 	 * back-end may still be reading would only feed it stale entries. */
 	if (!fe->closing)
-		reset_rings(fe, fe->vq[PB_VNET_RXQ].event_idx);
+		reset_rings(fe, rings_event_idx(fe));
 	if (was_up)
 		fe->disconnects++;
 }
@@ -642,7 +682,7 @@ int pb_vhost_frontend_dispatch(struct pb_vhost_frontend *fe)
 {
 	if (fe->up)
 		check_peer(fe);
-	if (fe->up && (fe->vq[PB_VNET_RXQ].broken || fe->vq[PB_VNET_TXQ].broken))
+	if (fe->up && rings_broken(fe))
 		lose_backend(fe, "back-end corrupted a used ring", true);
 	for (int i = 0; i < 2; i++)
 		pb_eventfd_drain(fe->callfd[i]);
@@ -673,6 +713,8 @@ static int check_cfg(struct pb_vhost_frontend *fe, const struct pb_vhost_fronten
 	if (fe->cfg.features == 0)
 		fe->cfg.features = PB_VNET_FEATURES;
 	fe->cfg.features = (fe->cfg.features & PB_VNET_FEATURES) | PB_BIT(VIRTIO_F_VERSION_1);
+	if (fe->cfg.packed)
+		fe->cfg.features |= PB_BIT(VIRTIO_F_RING_PACKED);
 	if (fe->cfg.reconnect_ms == 0)
 		fe->cfg.reconnect_ms = PB_FE_RECONNECT_MS;
 	return 0;
@@ -693,7 +735,9 @@ static int setup_memory(struct pb_vhost_frontend *fe)
 	    2048u);
 	if (buf_size % 1024 == 0)
 		buf_size += 64;
-	size_t ring = PB_ALIGN_UP(pb_vq_drv_ring_size(num), (size_t)PB_PAGE);
+	/* Room for either format: the back-end decides which one we run. */
+	size_t ring = PB_ALIGN_UP(PB_MAX(pb_vq_drv_ring_size(num), pb_pq_drv_ring_size(num)),
+				  (size_t)PB_PAGE);
 	size_t bufs = (size_t)num * buf_size;
 	const char *base = strrchr(fe->path, '/');
 	struct pb_shm shm;
@@ -708,11 +752,29 @@ static int setup_memory(struct pb_vhost_frontend *fe)
 	fe->memfd = shm.fd;
 	fe->mem = shm.base;
 	fe->mem_size = shm.size;
-	err = pb_vq_drv_init(&fe->vq[PB_VNET_RXQ], fe->mem, fe->mem + 2 * ring, num, buf_size, true,
-			     false);
+	/* Both formats over the same areas and buffers; only the one a
+	 * connection negotiates is reset and driven (reset_rings()). */
+	for (int f = 0; f < 2 && !err; f++) {
+		uint8_t *rx_ring = fe->mem, *tx_ring = fe->mem + ring;
+		uint8_t *rx_bufs = fe->mem + 2 * ring, *tx_bufs = rx_bufs + bufs;
+
+		if (f == 0) {
+			err = pb_vq_drv_init(&fe->vq[PB_VNET_RXQ], rx_ring, rx_bufs, num, buf_size,
+					     true, false);
+			if (!err)
+				err = pb_vq_drv_init(&fe->vq[PB_VNET_TXQ], tx_ring, tx_bufs, num,
+						     buf_size, false, false);
+		} else {
+			err = pb_pq_drv_init(&fe->pq[PB_VNET_RXQ], rx_ring, rx_bufs, num, buf_size,
+					     true, false);
+			if (!err)
+				err = pb_pq_drv_init(&fe->pq[PB_VNET_TXQ], tx_ring, tx_bufs, num,
+						     buf_size, false, false);
+		}
+	}
+	/* Split until a back-end asks otherwise. */
 	if (!err)
-		err = pb_vq_drv_init(&fe->vq[PB_VNET_TXQ], fe->mem + ring,
-				     fe->mem + 2 * ring + bufs, num, buf_size, false, false);
+		reset_rings(fe, false);
 	return err;
 }
 
@@ -721,6 +783,7 @@ static int setup_eventfds(struct pb_vhost_frontend *fe)
 {
 	for (int i = 0; i < 2; i++) {
 		fe->vq[i].kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		fe->pq[i].kickfd = fe->vq[i].kickfd; /* one fd, owned by vq[i] */
 		fe->callfd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (fe->vq[i].kickfd < 0 || fe->callfd[i] < 0)
 			return -errno;
@@ -765,6 +828,7 @@ int pb_vhost_frontend_init(struct pb_vhost_frontend *fe, const struct pb_vhost_f
 	fe->memfd = -1;
 	fe->conn.fd = -1;
 	fe->vq[0].kickfd = fe->vq[1].kickfd = -1;
+	fe->pq[0].kickfd = fe->pq[1].kickfd = -1;
 	fe->callfd[0] = fe->callfd[1] = -1;
 	err = check_cfg(fe, cfg);
 	if (!err)
@@ -801,7 +865,9 @@ void pb_vhost_frontend_fini(struct pb_vhost_frontend *fe)
 		ev_del(fe, fe->callfd[i]);
 		close_fd(&fe->callfd[i]);
 		close_fd(&fe->vq[i].kickfd);
+		fe->pq[i].kickfd = -1; /* the same fd */
 		pb_vq_drv_fini(&fe->vq[i]);
+		pb_pq_drv_fini(&fe->pq[i]);
 	}
 	pb_shm_destroy(&shm);
 	fe->memfd = -1;

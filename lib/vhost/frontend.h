@@ -7,6 +7,10 @@
  *
  * Memory layout of the memfd (GPA == our virtual address, see split_driver.h):
  *   [RX ring][TX ring][RX buffers: num x buf_size][TX buffers: num x buf_size]
+ * Each ring area is sized for either format, split or packed: which one a
+ * connection runs is settled by feature negotiation (cfg.packed asks for
+ * VIRTIO_F_RING_PACKED; a back-end that does not offer it gets split rings,
+ * and a warning), and the rings are reset in that format for it.
  *
  * The same memfd serves every back-end in turn, and a back-end keeps its
  * mapping after it hangs up: a departed back-end could still read or write
@@ -22,6 +26,7 @@
 #include <stdint.h>
 
 #include "net/virtio_net.h"
+#include "ring/packed_driver.h"
 #include "ring/split_driver.h"
 #include "vhost/codec.h"
 
@@ -34,6 +39,7 @@ struct pb_vhost_frontend_cfg {
 	uint64_t features;     /* virtio features we accept (PB_VNET_FEATURES subset;
 				  0: all of it); VIRTIO_F_VERSION_1 is always asked */
 	bool hugetlb;	       /* MFD_HUGETLB */
+	bool packed;	       /* ask for packed rings (split if the back-end lacks them) */
 	uint32_t reconnect_ms; /* client: retry interval; 0: PB_FE_RECONNECT_MS */
 };
 
@@ -54,8 +60,11 @@ struct pb_vhost_frontend {
 	int memfd;
 	uint8_t *mem;
 	size_t mem_size;
-	struct pb_vq_drv vq[2]; /* [PB_VNET_RXQ], [PB_VNET_TXQ] */
-	int callfd[2];		/* ours to wait on; kick fds are vq[i].kickfd */
+	struct pb_vq_drv vq[2]; /* [PB_VNET_RXQ], [PB_VNET_TXQ]: split rings */
+	struct pb_pq_drv pq[2]; /* the same ring areas as packed rings */
+	bool packed;		/* this connection negotiated VIRTIO_F_RING_PACKED: the
+				   data path drives pq[], else vq[] */
+	int callfd[2];		/* ours to wait on; kick fds are vq[i].kickfd (== pq[i].kickfd) */
 
 	uint64_t features;	    /* negotiated */
 	uint64_t protocol_features; /* negotiated */

@@ -635,6 +635,112 @@ static void test_setup_minimal_backend(void **state)
 	fake_finish(&f);
 }
 
+/* Through the back-end's own mapping: packed ring @i as handed over. */
+static void check_packed_ring(const struct rec *r, const struct view *v, int i, bool rx)
+{
+	const struct pb_vu_vring_addr *a = &r->addr[i];
+	struct vring_packed_desc *desc =
+	    xlate(v, a->desc_user_addr, sizeof(struct vring_packed_desc) * QSIZE);
+	uint32_t *driver_event = xlate(v, a->avail_user_addr, 4);
+	uint32_t *device_event = xlate(v, a->used_user_addr, 4);
+	bool seen[QSIZE] = {false};
+
+	assert_int_equal(r->num[i], QSIZE);
+	assert_int_equal(r->base[i], 0x8000); /* slot 0, wrap counter 1 */
+	assert_int_equal(a->desc_user_addr % 16, 0);
+	assert_int_equal(a->avail_user_addr % 4, 0);
+	assert_int_equal(a->used_user_addr % 4, 0);
+	/* Calls off until the app sleeps; the device's word left to it. */
+	assert_int_equal(*driver_event, pb_packed_event_word(0, VRING_PACKED_EVENT_F_DISABLE));
+	assert_int_equal(*device_event, 0);
+	for (uint16_t k = 0; k < QSIZE; k++) {
+		if (!rx) {
+			assert_int_equal(desc[k].flags, 0); /* nothing available */
+			continue;
+		}
+		/* Every RX buffer available under wrap counter 1, writable. */
+		assert_int_equal(desc[k].flags, VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_WRITE);
+		assert_true(desc[k].id < QSIZE && !seen[desc[k].id]);
+		seen[desc[k].id] = true;
+		assert_true(desc[k].len >= PB_VNET_HDR_LEN + 1500 + PB_ETH_OVERHEAD);
+		(void)xlate(v, desc[k].addr, desc[k].len);
+	}
+}
+
+/* cfg.packed against a back-end that offers packed rings: they are
+ * negotiated, laid out and handed over in the packed format. */
+static void test_setup_packed(void **state)
+{
+	(void)state;
+	struct fake f = {.features = DPDK_LIKE_F, .pf = ALL_PF};
+	struct pb_vhost_frontend fe;
+	int fds_before = count_fds();
+
+	fake_prepare(&f);
+	struct pb_vhost_frontend_cfg cfg = make_cfg(f.path, false);
+	cfg.packed = true;
+	assert_int_equal(pb_vhost_frontend_init(&fe, &cfg, -1), 0);
+	assert_true(fe.up);
+	assert_true(fe.packed);
+	assert_true(sem_wait_ms(&f.ready, 3000));
+	struct rec *r = &f.rec[0];
+	assert_true(r->features & PB_BIT(VIRTIO_F_RING_PACKED));
+	assert_int_equal(fe.features, r->features);
+	assert_true(fe.pq[0].event_idx && fe.pq[1].event_idx);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(r->addr[i].desc_user_addr, (uint64_t)(uintptr_t)fe.pq[i].desc);
+		assert_int_equal(r->addr[i].avail_user_addr,
+				 (uint64_t)(uintptr_t)fe.pq[i].driver_event);
+		assert_int_equal(r->addr[i].used_user_addr,
+				 (uint64_t)(uintptr_t)fe.pq[i].device_event);
+		assert_int_equal(fe.pq[i].kickfd, fe.vq[i].kickfd);
+	}
+	struct view v = map_region(r);
+	check_packed_ring(r, &v, PB_VNET_RXQ, true);
+	check_packed_ring(r, &v, PB_VNET_TXQ, false);
+	assert_int_equal(pb_eventfd_signal(fe.pq[PB_VNET_TXQ].kickfd), 0);
+	assert_true(pb_eventfd_drain(r->kickfd[PB_VNET_TXQ]));
+
+	/* The data path wrote a used descriptor and broke the TX ring: the
+	 * link drops, and the rings come back reset, still packed. */
+	fe.pq[PB_VNET_TXQ].broken = true;
+	assert_int_equal(pb_vhost_frontend_dispatch(&fe), 0);
+	assert_false(fe.up);
+	assert_false(fe.pq[PB_VNET_TXQ].broken);
+	assert_int_equal(fe.pq[PB_VNET_RXQ].inflight, QSIZE);
+	assert_int_equal(fe.pq[PB_VNET_TXQ].nfree, QSIZE);
+	munmap(v.base, v.size);
+	pb_vhost_frontend_fini(&fe);
+	fake_finish(&f);
+	assert_int_equal(count_fds(), fds_before);
+}
+
+/* cfg.packed against a back-end without packed rings: split, and a word
+ * in the log saying so. */
+static void test_setup_packed_fallback(void **state)
+{
+	(void)state;
+	struct fake f = {.features = DPDK_LIKE_F & ~PB_BIT(VIRTIO_F_RING_PACKED), .pf = ALL_PF};
+	struct pb_vhost_frontend fe;
+
+	fake_prepare(&f);
+	struct pb_vhost_frontend_cfg cfg = make_cfg(f.path, false);
+	cfg.packed = true;
+	assert_int_equal(pb_vhost_frontend_init(&fe, &cfg, -1), 0);
+	assert_true(fe.up);
+	assert_false(fe.packed);
+	assert_true(log_has("does not offer VIRTIO_F_RING_PACKED"));
+	assert_true(sem_wait_ms(&f.ready, 3000));
+	struct rec *r = &f.rec[0];
+	assert_false(r->features & PB_BIT(VIRTIO_F_RING_PACKED));
+	struct view v = map_region(r);
+	check_ring(r, &v, PB_VNET_RXQ, true);
+	check_ring(r, &v, PB_VNET_TXQ, false);
+	munmap(v.base, v.size);
+	pb_vhost_frontend_fini(&fe);
+	fake_finish(&f);
+}
+
 /* A refused request (ack != 0) fails the set-up there and then. */
 static void test_nack_fails_setup(void **state)
 {
@@ -1053,6 +1159,8 @@ int main(void)
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_setup_sequence),
 	    cmocka_unit_test(test_setup_minimal_backend),
+	    cmocka_unit_test(test_setup_packed),
+	    cmocka_unit_test(test_setup_packed_fallback),
 	    cmocka_unit_test(test_nack_fails_setup),
 	    cmocka_unit_test(test_requires_version_1),
 	    cmocka_unit_test(test_malformed_reply),

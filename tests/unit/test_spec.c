@@ -67,6 +67,7 @@ static void test_defaults_vhost(void **state)
 	assert_true(s.event_idx);
 	assert_true(s.indirect);
 	assert_false(s.hugetlb);
+	assert_false(s.packed);
 	assert_int_equal(s.reconnect_ms, 1000);
 }
 
@@ -84,6 +85,7 @@ static void test_defaults_virtio(void **state)
 	assert_true(s.mrg_rxbuf);
 	assert_true(s.event_idx);
 	assert_false(s.hugetlb);
+	assert_false(s.packed);
 	assert_int_equal(s.reconnect_ms, 1000);
 }
 
@@ -241,6 +243,11 @@ static void test_role_only_keys(void **state)
 	bad("vhost:/a,hugetlb=1", "hugetlb: only for virtio ports (this is a vhost port)");
 	bad("virtio:/a,indirect=0", "indirect: only for vhost ports (this is a virtio port)");
 	bad("virtio-user:/a,indirect=1", "indirect: only for vhost ports");
+	assert_true(ok("virtio:/a,packed=1").packed);
+	assert_false(ok("virtio:/a,packed=off").packed);
+	bad("vhost:/a,packed=1", "packed: only for virtio ports (this is a vhost port)");
+	bad("virtio:/a,packed=2", "packed=2", "not a boolean");
+	bad("virtio:/a,packed=1,packed=0", "duplicate key 'packed'");
 }
 
 static void test_all_keys(void **state)
@@ -249,7 +256,7 @@ static void test_all_keys(void **state)
 
 	(void)state;
 	s = ok("virtio:/s,server=1,queue-size=512,mtu=2000,mac=02:00:00:00:00:01,mrg-rxbuf=0,"
-	       "event-idx=0,hugetlb=1,reconnect-ms=50");
+	       "event-idx=0,hugetlb=1,packed=1,reconnect-ms=50");
 	assert_int_equal(s.role, PB_ROLE_DRIVER);
 	assert_true(s.server);
 	assert_int_equal(s.queue_size, 512);
@@ -259,6 +266,7 @@ static void test_all_keys(void **state)
 	assert_false(s.mrg_rxbuf);
 	assert_false(s.event_idx);
 	assert_true(s.hugetlb);
+	assert_true(s.packed);
 	assert_int_equal(s.reconnect_ms, 50);
 
 	s = ok("vhost:/s,client=1,mtu=9000,indirect=0,event-idx=no");
@@ -287,7 +295,7 @@ static void test_syntax_errors(void **state)
 	bad("vhost:/a,=1", "unknown key ''");
 	bad("vhost:/a,foo=1",
 	    "unknown key 'foo' (expected one of: server, client, queue-size, mtu, "
-	    "mac, mrg-rxbuf, event-idx, indirect, hugetlb, reconnect-ms)");
+	    "mac, mrg-rxbuf, event-idx, indirect, hugetlb, packed, reconnect-ms)");
 	bad("vhost:/a,MTU=1500", "unknown key 'MTU'");
 	bad("vhost:/a,mtu =1500", "unknown key 'mtu '");
 	bad("vhost:/a, mtu=1500", "unknown key ' mtu'");
@@ -384,6 +392,8 @@ static void test_format(void **state)
 		  "vhost:/a,server=0,mac=02:ab:cd:00:00:01,indirect=0,reconnect-ms=5");
 	roundtrip("virtio-user:/a,hugetlb=1,queue-size=16,mrg-rxbuf=0,event-idx=0",
 		  "virtio:/a,queue-size=16,mrg-rxbuf=0,event-idx=0,hugetlb=1");
+	roundtrip("virtio:/a,packed=yes,hugetlb=1", "virtio:/a,hugetlb=1,packed=1");
+	roundtrip("virtio:/a,packed=0", "virtio:/a");
 
 	/* snprintf semantics: the full length, a truncated NUL-terminated text. */
 	assert_int_equal(pb_port_spec_format(&s, small, sizeof(small)), 17);
@@ -401,9 +411,10 @@ static void test_key_table(void **state)
 		assert_non_null(help);
 		assert_true(strlen(help) > 10);
 	}
-	assert_int_equal(i, 10);
+	assert_int_equal(i, 11);
 	assert_string_equal(pb_port_spec_key(0, NULL), "server");
-	assert_string_equal(pb_port_spec_key(9, NULL), "reconnect-ms");
+	assert_string_equal(pb_port_spec_key(9, NULL), "packed");
+	assert_string_equal(pb_port_spec_key(10, NULL), "reconnect-ms");
 }
 
 int main(void)
