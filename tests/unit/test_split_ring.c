@@ -677,7 +677,7 @@ static void test_avail_idx_too_far(void **state)
 	assert_int_equal(pb_vq_dev_avail(&r->dev), 0);
 	assert_true(r->dev.broken);
 	assert_non_null(strstr(last_log, "avail"));
-	assert_int_equal(pb_vq_dev_pop(&r->dev, &r->chain), PB_VQ_POP_EMPTY);
+	assert_int_equal(pb_vq_dev_pop(&r->dev, &r->chain), PB_VQ_POP_BROKEN);
 	assert_int_equal(r->dev.last_avail, 8);
 	rig_free(r);
 
