@@ -247,9 +247,9 @@ static void device_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uin
 	}
 
 	vq.callfd = (cfg & CFG_NOTIFY) ? efd : -1;
-	int rc = pb_pq_dev_attach(&vq, mem, num, DESC_GPA + UVA_SHIFT, DRIVER_GPA + UVA_SHIFT,
-				  DEVICE_GPA + UVA_SHIFT, base, cfg & CFG_EVENT_IDX,
-				  cfg & CFG_INDIRECT);
+	int rc =
+	    pb_pq_dev_attach(&vq, mem, num, DESC_GPA + UVA_SHIFT, DRIVER_GPA + UVA_SHIFT,
+			     DEVICE_GPA + UVA_SHIFT, base, cfg & CFG_EVENT_IDX, cfg & CFG_INDIRECT);
 	CHECK(rc == 0);
 	CHECK(pb_pq_dev_attached(&vq));
 	/* How far the used position is behind: kept while nothing is in flight. */

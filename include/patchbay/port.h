@@ -95,13 +95,13 @@ struct pb_port_stats {
 /** What the port negotiated; valid while the port is up. */
 struct pb_port_info {
 	enum pb_port_role role;
-	bool up;             /**< peer connected and queues running */
-	bool server;         /**< the port listens (else it connects) */
+	bool up;	     /**< peer connected and queues running */
+	bool server;	     /**< the port listens (else it connects) */
 	uint64_t features;   /**< negotiated virtio feature bits */
 	uint16_t queue_size; /**< ring size in descriptors (0 while down) */
-	uint16_t mtu;        /**< largest IP packet; frames may carry 14 (+4 VLAN) more */
-	uint8_t mac[6];      /**< device MAC address */
-	char path[108];      /**< the socket path */
+	uint16_t mtu;	     /**< largest IP packet; frames may carry 14 (+4 VLAN) more */
+	uint8_t mac[6];	     /**< device MAC address */
+	char path[108];	     /**< the socket path */
 };
 
 /**

@@ -34,8 +34,7 @@ int pb_guest_mem_add(struct pb_guest_mem *mem, int fd, uint64_t gpa, uint64_t si
 	uint64_t end;
 
 	if (size == 0 || __builtin_add_overflow(gpa, size, &end) ||
-	    __builtin_add_overflow(uva, size, &end) ||
-	    __builtin_add_overflow(mmap_off, size, &end))
+	    __builtin_add_overflow(uva, size, &end) || __builtin_add_overflow(mmap_off, size, &end))
 		return -EINVAL;
 	if (mem->nregions >= PB_GUEST_MEM_MAX_REGIONS)
 		return -ENOSPC;
@@ -78,13 +77,13 @@ int pb_guest_mem_add(struct pb_guest_mem *mem, int fd, uint64_t gpa, uint64_t si
 	memmove(&mem->regions[pos + 1], &mem->regions[pos],
 		(mem->nregions - pos) * sizeof(mem->regions[0]));
 	mem->regions[pos] = (struct pb_guest_region){
-		.gpa = gpa,
-		.size = size,
-		.uva = uva,
-		.host = (uint8_t *)base + skew,
-		.map_base = base,
-		.map_len = (size_t)map_len,
-		.mmap_off = mmap_off,
+	    .gpa = gpa,
+	    .size = size,
+	    .uva = uva,
+	    .host = (uint8_t *)base + skew,
+	    .map_base = base,
+	    .map_len = (size_t)map_len,
+	    .mmap_off = mmap_off,
 	};
 	mem->nregions++;
 	return 0;

@@ -29,12 +29,12 @@
 #define PB_GUEST_MEM_MAX_REGIONS 509
 
 struct pb_guest_region {
-	uint64_t gpa;      /* guest physical start */
-	uint64_t size;     /* bytes */
-	uint64_t uva;      /* frontend's user address of gpa */
-	uint8_t *host;     /* our mapping of gpa */
-	void *map_base;    /* what mmap returned (page-aligned, <= host) */
-	size_t map_len;    /* what to munmap */
+	uint64_t gpa;	   /* guest physical start */
+	uint64_t size;	   /* bytes */
+	uint64_t uva;	   /* frontend's user address of gpa */
+	uint8_t *host;	   /* our mapping of gpa */
+	void *map_base;	   /* what mmap returned (page-aligned, <= host) */
+	size_t map_len;	   /* what to munmap */
 	uint64_t mmap_off; /* as declared; used to match REM_MEM_REG */
 };
 

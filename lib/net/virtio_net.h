@@ -10,14 +10,14 @@
 
 #include "ring/virtio_ring.h"
 
-#define VIRTIO_NET_F_CSUM       0
+#define VIRTIO_NET_F_CSUM	0
 #define VIRTIO_NET_F_GUEST_CSUM 1
-#define VIRTIO_NET_F_MTU        3
-#define VIRTIO_NET_F_MAC        5
-#define VIRTIO_NET_F_MRG_RXBUF  15
-#define VIRTIO_NET_F_STATUS     16
-#define VIRTIO_NET_F_CTRL_VQ    17
-#define VIRTIO_NET_F_MQ         22
+#define VIRTIO_NET_F_MTU	3
+#define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_MRG_RXBUF	15
+#define VIRTIO_NET_F_STATUS	16
+#define VIRTIO_NET_F_CTRL_VQ	17
+#define VIRTIO_NET_F_MQ		22
 
 #define VIRTIO_NET_S_LINK_UP  1
 #define VIRTIO_NET_S_ANNOUNCE 2
@@ -53,9 +53,9 @@ _Static_assert(sizeof(struct virtio_net_config) == 12, "virtio-net config prefix
 
 /* Ethernet header + optional VLAN tag on top of the MTU. */
 #define PB_ETH_OVERHEAD (14 + 4)
-#define PB_MTU_DEFAULT  1500
-#define PB_MTU_MIN      68
-#define PB_MTU_MAX      9000
+#define PB_MTU_DEFAULT	1500
+#define PB_MTU_MIN	68
+#define PB_MTU_MAX	9000
 
 /* Feature bits patchbay implements in either role. */
 #define PB_VNET_FEATURES                                                                           \

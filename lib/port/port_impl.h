@@ -33,9 +33,9 @@ struct pb_port {
 	const struct pb_port_ops *ops;
 	struct pb_port_spec spec;
 	int epfd;
-	uint32_t max_frame;          /* largest Ethernet frame: mtu + 18 */
-	struct pb_port_stats stats;  /* the data-path counters */
-	void *priv;                  /* the driver's state */
+	uint32_t max_frame;	    /* largest Ethernet frame: mtu + 18 */
+	struct pb_port_stats stats; /* the data-path counters */
+	void *priv;		    /* the driver's state */
 };
 
 extern const struct pb_port_ops pb_vhost_port_ops;

@@ -42,12 +42,12 @@ static int virtio_open(struct pb_port *port)
 {
 	struct virtio_port *vp = calloc(1, sizeof(*vp));
 	struct pb_vhost_frontend_cfg cfg = {
-		.path = port->spec.path,
-		.server = port->spec.server,
-		.queue_size = port->spec.queue_size,
-		.mtu = port->spec.mtu,
-		.hugetlb = port->spec.hugetlb,
-		.reconnect_ms = port->spec.reconnect_ms,
+	    .path = port->spec.path,
+	    .server = port->spec.server,
+	    .queue_size = port->spec.queue_size,
+	    .mtu = port->spec.mtu,
+	    .hugetlb = port->spec.hugetlb,
+	    .reconnect_ms = port->spec.reconnect_ms,
 	};
 	uint64_t f = PB_VNET_FEATURES & ~PB_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 
@@ -194,8 +194,8 @@ static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, u
 		} else {
 			if (!vp->scratch)
 				vp->scratch = malloc((size_t)PB_PORT_MAX_BURST * port->max_frame);
-			uint8_t *dst = vp->scratch ? vp->scratch + (size_t)nmerged * port->max_frame
-						   : NULL;
+			uint8_t *dst =
+			    vp->scratch ? vp->scratch + (size_t)nmerged * port->max_frame : NULL;
 			uint32_t flen = take_merged(port, vp, id, len, nbuf, &ready, dst);
 			if (rq->broken)
 				break;
@@ -303,14 +303,14 @@ static void virtio_get_info(const struct pb_port *port, struct pb_port_info *inf
 }
 
 const struct pb_port_ops pb_virtio_port_ops = {
-	.name = "virtio",
-	.open = virtio_open,
-	.close = virtio_close,
-	.dispatch = virtio_dispatch,
-	.is_up = virtio_is_up,
-	.rx_burst = virtio_rx_burst,
-	.tx_burst = virtio_tx_burst,
-	.prepare_sleep = virtio_prepare_sleep,
-	.get_stats = virtio_get_stats,
-	.get_info = virtio_get_info,
+    .name = "virtio",
+    .open = virtio_open,
+    .close = virtio_close,
+    .dispatch = virtio_dispatch,
+    .is_up = virtio_is_up,
+    .rx_burst = virtio_rx_burst,
+    .tx_burst = virtio_tx_burst,
+    .prepare_sleep = virtio_prepare_sleep,
+    .get_stats = virtio_get_stats,
+    .get_info = virtio_get_info,
 };

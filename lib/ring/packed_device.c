@@ -159,8 +159,8 @@ static int add_seg(struct pb_pq_dev *vq, struct pb_vq_chain *c, struct walk *w, 
  * says). Copied one entry at a time with memcpy, once: the table may be
  * misaligned and the driver may rewrite it while we look.
  */
-static int walk_indirect(struct pb_pq_dev *vq, struct pb_vq_chain *c, struct walk *w,
-			 uint64_t addr, uint32_t len)
+static int walk_indirect(struct pb_pq_dev *vq, struct pb_vq_chain *c, struct walk *w, uint64_t addr,
+			 uint32_t len)
 {
 	if (len == 0 || len % sizeof(struct vring_packed_desc) ||
 	    len / sizeof(struct vring_packed_desc) > PB_VRING_MAX_SIZE)
@@ -306,8 +306,8 @@ bool pb_pq_dev_flush(struct pb_pq_dev *vq)
 	 * that just asked for a call and then re-checked its next slot (it
 	 * runs the mirror fence in pb_pq_drv_set_notify()). */
 	pb_smp_mb();
-	bool need = pb_packed_need_event(pb_load_once(vq->driver_event), vq->event_idx, old, now,
-					 vq->num);
+	bool need =
+	    pb_packed_need_event(pb_load_once(vq->driver_event), vq->event_idx, old, now, vq->num);
 	if (need) {
 		pb_eventfd_signal(vq->callfd);
 		vq->calls++;

@@ -60,9 +60,9 @@ struct pb_pq_dev {
 	int callfd; /* eventfd to signal the driver; -1: none (it polls) */
 
 	/* Device-private state; never read back from shared memory. */
-	uint16_t last_avail; /* next ring slot to consume ... */
-	bool avail_wrap;     /* ... and the wrap counter it is available under */
-	uint16_t avail_ahead;  /* slots from last_avail seen available by pb_pq_dev_avail() */
+	uint16_t last_avail;	/* next ring slot to consume ... */
+	bool avail_wrap;	/* ... and the wrap counter it is available under */
+	uint16_t avail_ahead;	/* slots from last_avail seen available by pb_pq_dev_avail() */
 	uint16_t inflight_desc; /* slots popped and not yet pushed */
 	uint16_t used_idx;	/* next slot for a used descriptor ... */
 	bool used_wrap;		/* ... and its wrap counter */
@@ -122,8 +122,9 @@ static inline uint16_t pb_pq_dev_last_avail(const struct pb_pq_dev *vq)
  * slot | device wrap << 15 in bits 16-31 (what QEMU reads back). */
 static inline uint32_t pb_pq_dev_base(const struct pb_pq_dev *vq)
 {
-	return pb_pq_dev_last_avail(vq) |
-	       (uint32_t)pb_packed_off_wrap(vq->used_idx, vq->used_wrap) << 16;
+	uint32_t used = pb_packed_off_wrap(vq->used_idx, vq->used_wrap);
+
+	return pb_pq_dev_last_avail(vq) | used << 16;
 }
 
 /*
@@ -165,6 +166,33 @@ static inline uint16_t pb_pq_dev_avail(struct pb_pq_dev *vq)
 }
 
 /*
+ * A hint only (the mirror of pb_vq_dev_prefetch()): start pulling in the
+ * first bytes of the buffer of the slot @ahead past the next one, for
+ * writing (@write) or reading, if that slot was counted available. Nothing
+ * read here is used but for the prefetch; pop reads and checks it all
+ * again, so a driver that changes the slot meanwhile changes only timing.
+ */
+static inline void pb_pq_dev_prefetch(struct pb_pq_dev *vq, uint16_t ahead, bool write)
+{
+	if (ahead >= vq->avail_ahead)
+		return;
+	uint32_t pos = (uint32_t)vq->last_avail + ahead;
+	if (pos >= vq->num)
+		pos -= vq->num;
+	uint64_t addr = pb_load_once(&vq->desc[pos].addr);
+	uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, addr, 128, &vq->mem_hint);
+	if (!p)
+		return;
+	if (write) {
+		__builtin_prefetch(p, 1);
+		__builtin_prefetch(p + 64, 1);
+	} else {
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 64);
+	}
+}
+
+/*
  * Walk the next chain: consecutive descriptors joined by NEXT, or one
  * INDIRECT descriptor whose table (of packed-format descriptors, used in
  * order, §2.8.7) holds the buffer. On PB_VQ_POP_OK / PB_VQ_POP_TOO_LONG
@@ -201,10 +229,9 @@ static inline void pb_pq_dev_push(struct pb_pq_dev *vq, uint16_t id, uint32_t le
 	struct vring_packed_desc *d = &vq->desc[vq->used_idx];
 	/* §2.8.4: a used descriptor has AVAIL == USED == our wrap counter;
 	 * WRITE says whether we wrote into the buffer. */
-	uint16_t flags = (uint16_t)((vq->used_wrap ? VRING_PACKED_DESC_F_AVAIL |
-							 VRING_PACKED_DESC_F_USED
-						   : 0u) |
-				    (len ? VRING_DESC_F_WRITE : 0u));
+	uint16_t flags =
+	    (uint16_t)((vq->used_wrap ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0u) |
+		       (len ? VRING_DESC_F_WRITE : 0u));
 
 	vq->inflight[id] = 0;
 	vq->inflight_desc = (uint16_t)(vq->inflight_desc - n);

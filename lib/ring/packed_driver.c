@@ -30,8 +30,7 @@ int pb_pq_drv_init(struct pb_pq_drv *vq, void *ring_mem, uint8_t *bufs, uint16_t
 {
 	uint8_t *p = ring_mem;
 
-	if (num < 2 || num > PB_VRING_MAX_SIZE || stride <= PB_VQ_BUF_PAD ||
-	    stride % PB_CACHE_LINE)
+	if (num < 2 || num > PB_VRING_MAX_SIZE || stride <= PB_VQ_BUF_PAD || stride % PB_CACHE_LINE)
 		return -EINVAL;
 	memset(vq, 0, sizeof(*vq));
 	vq->desc = (struct vring_packed_desc *)p;
@@ -127,8 +126,8 @@ bool pb_pq_drv_publish(struct pb_pq_drv *vq)
 	 * the device's event word; pairs with the fence in
 	 * pb_pq_dev_set_notify() so a device going to sleep cannot miss us. */
 	pb_smp_mb();
-	bool need = pb_packed_need_event(pb_load_once(vq->device_event), vq->event_idx, old, now,
-					 vq->num);
+	bool need =
+	    pb_packed_need_event(pb_load_once(vq->device_event), vq->event_idx, old, now, vq->num);
 	if (need) {
 		pb_eventfd_signal(vq->kickfd);
 		vq->kicks++;

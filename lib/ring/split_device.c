@@ -29,7 +29,7 @@ int pb_vq_dev_attach(struct pb_vq_dev *vq, const struct pb_guest_mem *mem, uint1
 		return -EINVAL;
 	struct vring_desc *desc = pb_guest_mem_uva_to_host(mem, desc_uva, pb_vring_desc_size(num));
 	struct vring_avail *avail =
-		pb_guest_mem_uva_to_host(mem, avail_uva, pb_vring_avail_size(num));
+	    pb_guest_mem_uva_to_host(mem, avail_uva, pb_vring_avail_size(num));
 	struct vring_used *used = pb_guest_mem_uva_to_host(mem, used_uva, pb_vring_used_size(num));
 	if (!desc || !avail || !used)
 		return -EFAULT;
@@ -158,7 +158,8 @@ int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
 			return broken(vq, "descriptor chain loops", head);
 
 		if (d.len) {
-			uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, d.addr, d.len, &vq->mem_hint);
+			uint8_t *p =
+			    pb_guest_mem_gpa_to_host(vq->mem, d.addr, d.len, &vq->mem_hint);
 			if (!p)
 				return broken(vq, "buffer outside guest memory", d.len);
 			bool writable = d.flags & VRING_DESC_F_WRITE;
@@ -224,7 +225,8 @@ bool pb_vq_dev_set_notify(struct pb_vq_dev *vq, bool on)
 	if (vq->event_idx) {
 		/* Kick me when avail->idx moves past last_avail; or, when
 		 * off, at an index the driver will not cross for 64K entries. */
-		pb_store_once(vq->avail_event, (uint16_t)(on ? vq->last_avail : vq->last_avail - 1));
+		pb_store_once(vq->avail_event,
+			      (uint16_t)(on ? vq->last_avail : vq->last_avail - 1));
 	} else {
 		pb_store_once(&vq->used->flags, (uint16_t)(on ? 0 : VRING_USED_F_NO_NOTIFY));
 	}

@@ -66,10 +66,10 @@ struct pb_vq_dev {
 	int callfd; /* eventfd to signal the driver; -1: none (it polls) */
 
 	/* Device-private state; never read back from shared memory. */
-	uint16_t last_avail;     /* next avail entry to consume */
-	uint16_t avail_cache;    /* avail->idx as last read (validated) */
-	uint16_t used_idx;       /* next used slot; published on flush */
-	uint16_t used_pub;       /* used->idx as we last published it */
+	uint16_t last_avail;  /* next avail entry to consume */
+	uint16_t avail_cache; /* avail->idx as last read (validated) */
+	uint16_t used_idx;    /* next used slot; published on flush */
+	uint16_t used_pub;    /* used->idx as we last published it */
 	bool broken;
 	bool notify_on; /* kicks enabled (we are about to sleep) */
 	unsigned mem_hint;

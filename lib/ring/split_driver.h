@@ -47,15 +47,15 @@ struct pb_vq_drv {
 	int kickfd; /* eventfd to kick the device; -1: none */
 
 	/* Driver-private state; never read back from shared memory. */
-	uint16_t avail_idx;   /* next avail slot; published by release store */
-	uint16_t kicked_idx;  /* avail_idx when we last kicked (EVENT_IDX) */
-	uint16_t last_used;   /* next used slot to read */
-	uint16_t nfree;       /* ids in free[] */
-	uint16_t free_head;   /* free[] is a FIFO ring: next id at free_head */
+	uint16_t avail_idx;  /* next avail slot; published by release store */
+	uint16_t kicked_idx; /* avail_idx when we last kicked (EVENT_IDX) */
+	uint16_t last_used;  /* next used slot to read */
+	uint16_t nfree;	     /* ids in free[] */
+	uint16_t free_head;  /* free[] is a FIFO ring: next id at free_head */
 	bool broken;
 	uint64_t kicks;
-	uint16_t *free;       /* ids not posted (TX), num entries, FIFO order */
-	uint8_t *posted;      /* posted[id]: 1 while the device owns it */
+	uint16_t *free;	 /* ids not posted (TX), num entries, FIFO order */
+	uint8_t *posted; /* posted[id]: 1 while the device owns it */
 };
 
 /* Bytes of shared memory the ring areas need (desc, avail, used, each page aligned). */

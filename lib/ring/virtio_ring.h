@@ -18,11 +18,11 @@
 
 /* Device-independent feature bits (virtio 1.x §6). */
 #define VIRTIO_RING_F_INDIRECT_DESC 28
-#define VIRTIO_RING_F_EVENT_IDX     29
-#define VIRTIO_F_VERSION_1          32
+#define VIRTIO_RING_F_EVENT_IDX	    29
+#define VIRTIO_F_VERSION_1	    32
 #define VIRTIO_F_ACCESS_PLATFORM    33
-#define VIRTIO_F_RING_PACKED        34
-#define VIRTIO_F_IN_ORDER           35
+#define VIRTIO_F_RING_PACKED	    34
+#define VIRTIO_F_IN_ORDER	    35
 
 /* The vhost-user reuse of legacy bit 30 (vhost-user.rst). */
 #define VHOST_USER_F_PROTOCOL_FEATURES 30

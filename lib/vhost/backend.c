@@ -284,7 +284,8 @@ static int h_set_features(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 {
 	uint64_t f = m->payload.u64;
 	const uint64_t ring_bits = PB_BIT(VIRTIO_RING_F_EVENT_IDX) |
-				   PB_BIT(VIRTIO_RING_F_INDIRECT_DESC) | PB_BIT(VIRTIO_F_RING_PACKED);
+				   PB_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+				   PB_BIT(VIRTIO_F_RING_PACKED);
 
 	/* The front-end would drive the rings with semantics we do not have;
 	 * nothing sane can follow. */

@@ -69,7 +69,7 @@ struct pb_vhost_frontend {
 	uint64_t features;	    /* negotiated */
 	uint64_t protocol_features; /* negotiated */
 	struct virtio_net_config config;
-	bool up; /* set-up finished, rings handed over */
+	bool up;      /* set-up finished, rings handed over */
 	bool closing; /* in fini: leave the rings as they are */
 
 	uint64_t peer_errors; /* failed set-ups, malformed messages, broken rings */

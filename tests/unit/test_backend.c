@@ -695,9 +695,10 @@ static void packed_post(struct fx *f, unsigned q, uint16_t slot, bool wrap, unsi
 		d[s].addr = MEM_GPA + BUF_OFF + (s % 32) * 64u;
 		d[s].len = 64;
 		d[s].id = s;
-		__atomic_store_n(&d[s].flags,
-				 (uint16_t)(w ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED),
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(
+		    &d[s].flags,
+		    (uint16_t)(w ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED),
+		    __ATOMIC_RELEASE);
 	}
 }
 

@@ -270,8 +270,7 @@ static void test_attach_errors(void **state)
 {
 	struct rig *r = rig_new(8, 256, false, true, true);
 	struct pb_pq_dev *d = &r->dev;
-	uint64_t desc = G(r->drv.desc), drv = G(r->drv.driver_event),
-		 dev = G(r->drv.device_event);
+	uint64_t desc = G(r->drv.desc), drv = G(r->drv.driver_event), dev = G(r->drv.device_event);
 
 	(void)state;
 	pb_pq_dev_detach(d);
@@ -291,20 +290,19 @@ static void test_attach_errors(void **state)
 			 -EINVAL);
 	assert_int_equal(pb_pq_dev_attach(d, &r->mem, 8, desc, drv, dev, 0x7fff, true, true),
 			 -EINVAL);
-	assert_int_equal(
-	    pb_pq_dev_attach(d, &r->mem, 8, desc, drv, dev, 0x80098000u, true, true), -EINVAL);
+	assert_int_equal(pb_pq_dev_attach(d, &r->mem, 8, desc, drv, dev, 0x80098000u, true, true),
+			 -EINVAL);
 	/* Areas outside guest memory, or running off its end. */
 	assert_int_equal(pb_pq_dev_attach(d, &r->mem, 8, 0x1000, drv, dev, BASE0, true, true),
 			 -EFAULT);
-	assert_int_equal(pb_pq_dev_attach(d, &r->mem, 8, G(r->map) + r->size - 64, drv, dev,
-					  BASE0, true, true),
-			 -EFAULT);
+	assert_int_equal(
+	    pb_pq_dev_attach(d, &r->mem, 8, G(r->map) + r->size - 64, drv, dev, BASE0, true, true),
+	    -EFAULT);
 	assert_int_equal(
 	    pb_pq_dev_attach(d, &r->mem, 8, desc, G(r->map) + r->size, dev, BASE0, true, true),
 	    -EFAULT);
 	assert_int_equal(
-	    pb_pq_dev_attach(d, &r->mem, 8, desc, drv, G(r->map) - 4, BASE0, true, true),
-	    -EFAULT);
+	    pb_pq_dev_attach(d, &r->mem, 8, desc, drv, G(r->map) - 4, BASE0, true, true), -EFAULT);
 	/* A GPA is not a UVA: ring addresses are translated as UVAs only. */
 	struct pb_guest_mem *m2 = calloc(1, sizeof(*m2));
 	assert_non_null(m2);
@@ -315,8 +313,7 @@ static void test_attach_errors(void **state)
 	free(m2);
 	assert_false(pb_pq_dev_attached(d));
 	/* Packed rings need not be a power of two in size. */
-	assert_int_equal(pb_pq_dev_attach(d, &r->mem, 6, desc, drv, dev, 0x0005, false, false),
-			 0);
+	assert_int_equal(pb_pq_dev_attach(d, &r->mem, 6, desc, drv, dev, 0x0005, false, false), 0);
 	assert_int_equal(d->last_avail, 5);
 	assert_false(d->avail_wrap);
 	assert_int_equal(d->used_idx, 5); /* no used half: same as avail */
@@ -1105,6 +1102,20 @@ static void test_hostile_flags(void **state)
 	r->drv.desc[0].flags = F_USED;
 	assert_int_equal(pop(r), PB_VQ_POP_EMPTY);
 	assert_false(d->broken);
+
+	/* Prefetch hints read nothing they trust: junk addresses, slots not
+	 * counted, a slot past the end of the ring. */
+	put(r, 0, 0xdeadbeef000ull, 8, 0, 0, true);
+	put(r, 1, G(r->map) + r->size - 8, 8, 1, 0, true);
+	assert_int_equal(pb_pq_dev_avail(d), 2);
+	for (uint16_t a = 0; a < 20; a++) {
+		pb_pq_dev_prefetch(d, a, a & 1);
+		pb_pq_dev_prefetch(d, (uint16_t)(0xfff0 + a), true);
+	}
+	assert_false(d->broken);
+	r->drv.desc[0].flags = 0;
+	r->drv.desc[1].flags = 0;
+	d->avail_ahead = 0;
 
 	/* Counted as available, then flipped back before the pop. */
 	put(r, 0, G(buf(r, 0)), 8, 0, 0, true);
