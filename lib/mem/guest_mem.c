@@ -27,14 +27,24 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
+/* Bytes mapped for all regions, to cap what one peer can make us map. */
+static uint64_t mapped_bytes(const struct pb_guest_mem *mem)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < mem->nregions; i++)
+		total += mem->regions[i].map_len;
+	return total;
+}
+
 int pb_guest_mem_add(struct pb_guest_mem *mem, int fd, uint64_t gpa, uint64_t size, uint64_t uva,
 		     uint64_t mmap_off)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t end;
+	uint64_t gpa_end, uva_end, file_end;
 
-	if (size == 0 || __builtin_add_overflow(gpa, size, &end) ||
-	    __builtin_add_overflow(uva, size, &end) || __builtin_add_overflow(mmap_off, size, &end))
+	if (size == 0 || __builtin_add_overflow(gpa, size, &gpa_end) ||
+	    __builtin_add_overflow(uva, size, &uva_end) ||
+	    __builtin_add_overflow(mmap_off, size, &file_end))
 		return -EINVAL;
 	if (mem->nregions >= PB_GUEST_MEM_MAX_REGIONS)
 		return -ENOSPC;
@@ -45,22 +55,34 @@ int pb_guest_mem_add(struct pb_guest_mem *mem, int fd, uint64_t gpa, uint64_t si
 			return -EINVAL;
 	}
 
-	/* Touching a shared mapping past the end of its file raises SIGBUS, so
-	 * the declared range must lie inside the file as it is now. (A peer
-	 * that shrinks an unsealed file later can still do that: see
+	/* Only regular files (memfd, tmpfs, hugetlbfs): their size is known.
+	 * Touching a shared mapping past the end of its file raises SIGBUS,
+	 * so the declared range must lie inside the file as it is now. (A
+	 * peer that shrinks an unsealed file later can still do that: see
 	 * docs/ARCHITECTURE.md, "What a hostile peer can still do".) */
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < end)
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < file_end)
 		return -EINVAL;
 
-	/* mmap wants a page-aligned offset: map from the page holding mmap_off
-	 * and point host at the declared start inside it. */
+	/* mmap wants an offset aligned to the file's page size (a huge page
+	 * for hugetlbfs, whose st_blksize says so): map from the page holding
+	 * mmap_off, and whole pages, or munmap of a huge mapping fails and
+	 * leaks it. host points at the declared start inside the mapping. */
+	uint64_t page = PB_MAX((uint64_t)sysconf(_SC_PAGESIZE), (uint64_t)st.st_blksize);
+	if (!pb_is_pow2_u64(page))
+		return -EINVAL;
 	uint64_t skew = mmap_off & (page - 1);
 	uint64_t map_len;
-	if (__builtin_add_overflow(size, skew, &map_len) || map_len > SIZE_MAX)
+	if (__builtin_add_overflow(size, skew + page - 1, &map_len) || map_len > SIZE_MAX)
 		return -EINVAL;
+	map_len &= ~(page - 1);
+	if (mapped_bytes(mem) + map_len > PB_GUEST_MEM_MAX_BYTES) {
+		pb_warn("guest memory: peer asks for more than %llu GiB in all; refused",
+			(unsigned long long)(PB_GUEST_MEM_MAX_BYTES >> 30));
+		return -ENOMEM;
+	}
 	void *base = mmap(NULL, (size_t)map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 			  fd, (off_t)(mmap_off - skew));
 	if (base == MAP_FAILED) {
@@ -91,7 +113,9 @@ int pb_guest_mem_add(struct pb_guest_mem *mem, int fd, uint64_t gpa, uint64_t si
 
 static void unmap_region(struct pb_guest_region *r)
 {
-	munmap(r->map_base, r->map_len);
+	if (munmap(r->map_base, r->map_len) < 0)
+		pb_warn("guest memory: munmap of %zu bytes failed: %s", r->map_len,
+			strerror(errno));
 }
 
 int pb_guest_mem_remove(struct pb_guest_mem *mem, uint64_t gpa, uint64_t size, uint64_t uva)

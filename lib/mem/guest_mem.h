@@ -28,6 +28,16 @@
  * QEMU caps at 509, so more buys nothing. DPDK stops at 8. */
 #define PB_GUEST_MEM_MAX_REGIONS 509
 
+/* At most this much of one peer's memory is mapped (a sparse file makes
+ * terabytes cheap to declare; address space is not). Enough for a VM with
+ * 256 GiB of RAM. */
+#define PB_GUEST_MEM_MAX_BYTES (256ULL << 30)
+
+static inline bool pb_is_pow2_u64(uint64_t n)
+{
+	return n && !(n & (n - 1));
+}
+
 struct pb_guest_region {
 	uint64_t gpa;	   /* guest physical start */
 	uint64_t size;	   /* bytes */

@@ -23,7 +23,7 @@ int pb_pq_dev_attach(struct pb_pq_dev *vq, const struct pb_guest_mem *mem, uint1
 		     bool event_idx, bool indirect)
 {
 	int callfd = vq->callfd;
-	uint64_t calls = vq->calls;
+	uint64_t calls = vq->calls, relabeled = vq->relabeled;
 	uint16_t avail = (uint16_t)base;
 	uint16_t used = (uint16_t)(base >> 16);
 
@@ -64,6 +64,7 @@ int pb_pq_dev_attach(struct pb_pq_dev *vq, const struct pb_guest_mem *mem, uint1
 	vq->indirect = indirect;
 	vq->callfd = callfd;
 	vq->calls = calls;
+	vq->relabeled = relabeled;
 	vq->inflight = inflight;
 	vq->last_avail = avail & 0x7fff;
 	vq->avail_wrap = avail >> PB_PACKED_WRAP_SHIFT;
@@ -121,17 +122,35 @@ static inline uint32_t sat_add(uint32_t a, uint32_t b)
 struct walk {
 	bool too_long;	 /* more segments than PB_VQ_MAX_SEGS: walked, not recorded */
 	bool seen_write; /* a writable segment came already */
+	bool lenient;	 /* in an indirect table: see add_seg() */
 };
 
-/* Record one buffer of the chain: translated, in order, bounded. */
+/*
+ * Record one buffer of the chain: translated, in order, bounded.
+ *
+ * §2.8.20: device-readable buffers precede device-writable ones; in the
+ * ring a readable one after a writable one breaks the queue. In an indirect
+ * table it instead turns every segment before it readable: DPDK 22.11's
+ * virtio-user leaves VRING_DESC_F_WRITE on the virtio-net header entry of
+ * its packed TX tables (and DPDK's vhost never looks). Reading a buffer the
+ * driver let us write is harmless; what matters, that we never write into
+ * one it marked readable, still holds: a segment is writable only if it and
+ * every one after it say WRITE. Counted in vq->relabeled.
+ */
 static int add_seg(struct pb_pq_dev *vq, struct pb_vq_chain *c, struct walk *w, uint64_t addr,
 		   uint32_t len, bool writable)
 {
 	if (len == 0)
 		return 0;
-	/* §2.8.20: device-readable buffers precede device-writable ones. */
-	if (!writable && w->seen_write)
-		return broken(vq, "readable after writable descriptor", len);
+	if (!writable && w->seen_write) {
+		if (!w->lenient)
+			return broken(vq, "readable after writable descriptor", len);
+		c->out_len = sat_add(c->out_len, c->in_len);
+		c->in_len = 0;
+		c->nout = c->nseg;
+		w->seen_write = false;
+		vq->relabeled++;
+	}
 	w->seen_write |= writable;
 	if (w->too_long || c->nseg == PB_VQ_MAX_SEGS) {
 		/* Legal but more than we gather: keep walking to the id. */
@@ -170,6 +189,7 @@ static int walk_indirect(struct pb_pq_dev *vq, struct pb_vq_chain *c, struct wal
 		return broken(vq, "indirect table outside guest memory", len);
 	uint32_t n = len / sizeof(struct vring_packed_desc);
 
+	w->lenient = true;
 	for (uint32_t i = 0; i < n; i++) {
 		struct vring_packed_desc e;
 
@@ -205,7 +225,7 @@ int pb_pq_dev_pop(struct pb_pq_dev *vq, struct pb_vq_chain *c)
 		return PB_VQ_POP_EMPTY;
 	}
 
-	struct walk w = {false, false};
+	struct walk w = {false, false, false};
 	uint16_t ndesc = 0;
 	uint16_t id;
 

@@ -15,7 +15,9 @@
  * whose flags flip back after we saw them available breaks the queue),
  * indirect tables only when negotiated, alone in the ring (not in a NEXT
  * chain), a non-zero multiple of 16 bytes, at most 32768 entries, inside
- * guest memory, never nested; readable buffers before writable ones; buffer
+ * guest memory, never nested; readable buffers before writable ones (in an
+ * indirect table a writable entry followed by a readable one is read as
+ * readable instead: a DPDK quirk, see packed_device.c); buffer
  * ids < num and not already in flight; every buffer translated with its full
  * length through pb_guest_mem_gpa_to_host(). Any violation sets the sticky
  * `broken` flag: the queue stops and the owner drops the link. Nothing
@@ -75,7 +77,8 @@ struct pb_pq_dev {
 	bool broken;
 	bool notify_on; /* kicks enabled (we are about to sleep) */
 	unsigned mem_hint;
-	uint64_t calls; /* eventfd signals sent */
+	uint64_t calls;	    /* eventfd signals sent */
+	uint64_t relabeled; /* indirect tables with writable entries read as readable */
 };
 
 /*
@@ -90,8 +93,8 @@ struct pb_pq_dev {
  * 0x8000 (slot 0, wrap counter 1).
  * @vq must be zeroed or detached before (attach frees its side array).
  * Returns 0, -EINVAL (num 0 or > 32768, misaligned area, a position >= num),
- * -EFAULT (an area is not inside one region) or -ENOMEM. callfd and calls
- * are left as they were.
+ * -EFAULT (an area is not inside one region) or -ENOMEM. callfd and the
+ * statistics (calls, relabeled) are left as they were.
  */
 int pb_pq_dev_attach(struct pb_pq_dev *vq, const struct pb_guest_mem *mem, uint16_t num,
 		     uint64_t desc_uva, uint64_t driver_uva, uint64_t device_uva, uint32_t base,

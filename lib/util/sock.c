@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,7 +37,10 @@ int pb_sock_connect(const char *path)
 
 	if (err)
 		return err;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a listener that never accepts, with a full backlog,
+	 * would otherwise hold connect() (and the caller's thread) forever.
+	 * A Unix connect either completes at once or fails with EAGAIN. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -62,8 +67,9 @@ int pb_sock_listen(const char *path)
 		/* A file is there: a live server answers a connect, a stale one
 		 * (its process died without unlinking) refuses it. */
 		int probe = pb_sock_connect(path);
-		if (probe >= 0) {
-			close(probe);
+		if (probe >= 0 || probe == -EAGAIN) { /* EAGAIN: alive, backlog full */
+			if (probe >= 0)
+				close(probe);
 			close(fd);
 			return -EADDRINUSE;
 		}
@@ -114,19 +120,55 @@ void pb_ev_del(int epfd, int fd)
 		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
+/*
+ * Notification fds are shared with the peer: it holds the same open file
+ * description and can clear O_NONBLOCK on it at any moment, which would turn
+ * a plain read() or write() into one that blocks our thread for good.
+ * RWF_NOWAIT makes the read non-blocking whatever the flags say. Writes to
+ * an eventfd have no such flag, so O_NONBLOCK is set again just before each
+ * one (a signal is sent at most once per burst, and only when asked for);
+ * the window between the two calls is the one race left, see
+ * docs/ARCHITECTURE.md.
+ */
 bool pb_eventfd_drain(int fd)
 {
 	uint64_t v;
+	struct iovec iov = {.iov_base = &v, .iov_len = sizeof(v)};
 
-	return fd >= 0 && read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v);
+	if (fd < 0)
+		return false;
+	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+	/* Kernels without RWF_NOWAIT for this fd type: the fd was opened
+	 * non-blocking, the peer would have to race us to change that. */
+	if (n < 0 && errno == EOPNOTSUPP)
+		n = read(fd, &v, sizeof(v));
+	return n == (ssize_t)sizeof(v);
 }
 
 int pb_eventfd_signal(int fd)
 {
 	uint64_t one = 1;
+	int fl = fcntl(fd, F_GETFL);
 
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
 	if (write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
 		return 0;
 	/* EAGAIN: the counter is saturated, the peer will wake anyway. */
 	return errno == EAGAIN ? 0 : -errno;
+}
+
+bool pb_fd_is_eventfd(int fd)
+{
+	char path[64], target[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
 }

@@ -27,6 +27,9 @@ int pb_ev_add(int epfd, int fd);
 /* Unregister; errors are ignored (the fd may already be closed). */
 void pb_ev_del(int epfd, int fd);
 
+/* True if @fd is an eventfd (a peer may pass a pipe, a socket, anything). */
+_Bool pb_fd_is_eventfd(int fd);
+
 /* Drain an eventfd without blocking; returns true if it was signalled. */
 _Bool pb_eventfd_drain(int fd);
 /* Signal an eventfd; 0 or -errno. */

@@ -27,7 +27,6 @@
 #define HDR_SIZE sizeof(struct pb_vu_hdr)
 
 /* How long pb_vu_conn_send() waits for room before calling the peer broken. */
-#define SEND_WAIT_MS 100
 
 const char *pb_vu_request_name(uint32_t request)
 {
@@ -211,21 +210,6 @@ int pb_vu_conn_recv_wait(struct pb_vu_conn *conn, struct pb_vu_msg *msg, int tim
 	}
 }
 
-/* Wait until the socket has room; a peer that does not read for
- * SEND_WAIT_MS is broken. */
-static int wait_writable(int fd)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-	int rc;
-
-	do {
-		rc = poll(&pfd, 1, SEND_WAIT_MS);
-	} while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return -errno;
-	return rc == 0 ? -EAGAIN : 0;
-}
-
 int pb_vu_conn_send(struct pb_vu_conn *conn, const struct pb_vu_msg *msg)
 {
 	union {
@@ -263,12 +247,10 @@ int pb_vu_conn_send(struct pb_vu_conn *conn, const struct pb_vu_msg *msg)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				int err = wait_writable(conn->fd);
-				if (err)
-					return err;
-				continue;
-			}
+			/* vhost-user is request/reply and a message is a few
+			 * hundred bytes: a socket buffer that is full means the
+			 * peer stopped reading. Waiting would let it stall the
+			 * thread (and every other port on it); it is an error. */
 			return -errno;
 		}
 		/* The descriptors went with the first bytes; never again. */

@@ -14,10 +14,11 @@
  * fails the set-up. Requests it sends us (never negotiated) are logged and
  * dropped with their fds, during the set-up and after. Offered features are
  * masked with what we implement. Once up, a malformed stream drops the
- * connection, and so does a used ring it corrupts (vq[i].broken, detected
- * by the data path). It can never make us fail, and it can stall a dispatch
- * for at most PB_FE_SETUP_TIMEOUT_MS (set-up) or PB_FE_REPLY_TIMEOUT_MS
- * (goodbye), however slowly it trickles its replies.
+ * connection, and so does a used ring it corrupts (vq[i].broken, or
+ * pq[i].broken for packed rings, detected by the data path). It can never
+ * make us fail, and it can stall a dispatch for at most
+ * PB_FE_SETUP_TIMEOUT_MS (set-up) or PB_FE_REPLY_TIMEOUT_MS (goodbye),
+ * however slowly it trickles its replies.
  */
 #include <errno.h>
 #include <stdio.h>

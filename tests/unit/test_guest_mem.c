@@ -520,6 +520,43 @@ static void test_garbage_hints(void **state)
 	free_mem(mem);
 }
 
+/* Only regular files are mapped: a pipe (no size to check) is refused. */
+static void test_not_a_file(void **state)
+{
+	(void)state;
+	struct pb_guest_mem *mem = new_mem();
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pb_guest_mem_add(mem, p[0], 0, 4096, 0x10000, 0), -EINVAL);
+	assert_int_equal(mem->nregions, 0);
+	close(p[0]);
+	close(p[1]);
+	free_mem(mem);
+}
+
+/* A sparse file makes terabytes cheap to declare: the total is capped. */
+static void test_total_capped(void **state)
+{
+	(void)state;
+	struct pb_guest_mem *mem = new_mem();
+	int fd = memfd_create("test_guest_mem_sparse", MFD_CLOEXEC);
+	uint64_t half = PB_GUEST_MEM_MAX_BYTES / 2;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)(PB_GUEST_MEM_MAX_BYTES * 2)), 0);
+	assert_int_equal(pb_guest_mem_add(mem, fd, 0, half, 1ULL << 44, 0), 0);
+	assert_int_equal(pb_guest_mem_add(mem, fd, half, half, (1ULL << 44) + half, half), 0);
+	assert_int_equal(pb_guest_mem_add(mem, fd, 2 * half, 4096, (1ULL << 45), 2 * half),
+			 -ENOMEM);
+	assert_int_equal(mem->nregions, 2);
+	pb_guest_mem_clear(mem);
+	/* Freed again: the cap counts what is mapped now. */
+	assert_int_equal(pb_guest_mem_add(mem, fd, 0, half, 1ULL << 44, 0), 0);
+	close(fd);
+	free_mem(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +571,8 @@ int main(void)
 	    cmocka_unit_test(test_remove_clear),
 	    cmocka_unit_test(test_many_regions),
 	    cmocka_unit_test(test_garbage_hints),
+	    cmocka_unit_test(test_not_a_file),
+	    cmocka_unit_test(test_total_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
