@@ -497,6 +497,15 @@ static int vring_fd_msg(struct pb_vhost_backend *be, struct pb_vu_msg *m,
 	if (!*vr)
 		return -EINVAL;
 	*fd = nofd ? -1 : take_fd(m, 0);
+	/* Only an eventfd: a pipe whose reader is gone would kill us with
+	 * SIGPIPE on the first call, a socket at EOF would keep epoll
+	 * readable forever. */
+	if (*fd >= 0 && !pb_fd_is_eventfd(*fd)) {
+		close(*fd);
+		*fd = -1;
+		be_log_once(be, m, "the fd is not an eventfd");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -888,9 +897,12 @@ static void try_connect(struct pb_vhost_backend *be)
 
 /* Accept every pending connection: the first becomes our peer when we have
  * none, the others are closed (one front-end at a time). */
+/* Connections taken per dispatch: a crowd of clients cannot keep us here. */
+#define BE_MAX_ACCEPTS_PER_DISPATCH 16
+
 static void accept_all(struct pb_vhost_backend *be)
 {
-	for (;;) {
+	for (int n = 0; n < BE_MAX_ACCEPTS_PER_DISPATCH; n++) {
 		int fd = pb_sock_accept(be->listen_fd);
 		if (fd < 0) {
 			if (fd != -EAGAIN && fd != -EINTR && fd != -ECONNABORTED)
@@ -900,7 +912,7 @@ static void accept_all(struct pb_vhost_backend *be)
 			continue;
 		}
 		if (be->conn.fd >= 0) {
-			pb_warn("%s: refusing a second front-end", be->path);
+			pb_dbg("%s: refusing a second front-end", be->path);
 			close(fd);
 			continue;
 		}
@@ -937,16 +949,20 @@ int pb_vhost_backend_dispatch(struct pb_vhost_backend *be)
 		if (be->conn.fd < 0 && pb_now_ns() >= be->next_connect_ns)
 			try_connect(be);
 	}
-	receive_all(be);
+	/* A ring the peer broke ends the connection before any message is
+	 * read: re-attaching (SET_VRING_ADDR, SET_MEM_TABLE, ...) would
+	 * otherwise clear the sticky flag and let it dodge the drop. */
 	for (int i = 0; i < PB_VHOST_NQUEUES && be->conn.fd >= 0; i++) {
 		struct pb_vhost_vring *vr = &be->vring[i];
-		/* Kicks only wake the caller; a started ring is polled. */
-		pb_eventfd_drain(vr->kickfd);
 		if (vr->dq.broken || vr->pq.broken) {
 			be->peer_errors++;
 			pb_vhost_backend_disconnect(be, "the front-end broke a ring");
 		}
 	}
+	receive_all(be);
+	/* Kicks only wake the caller; a started ring is polled. */
+	for (int i = 0; i < PB_VHOST_NQUEUES && be->conn.fd >= 0; i++)
+		pb_eventfd_drain(be->vring[i].kickfd);
 	if (!be->was_ready && pb_vhost_backend_ready(be)) {
 		be->was_ready = true;
 		be->connects++;

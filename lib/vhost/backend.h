@@ -152,6 +152,11 @@ static inline uint64_t pb_vhost_vring_calls(const struct pb_vhost_vring *vr)
  * be configuring the device (what DPDK's vhost library does too). */
 static inline bool pb_vhost_backend_ready(const struct pb_vhost_backend *be)
 {
+	/* A legacy driver (firmware, say) may run the device for a while
+	 * without VERSION_1; our data path speaks only virtio 1 (12-byte
+	 * header, little-endian rings), so it waits for a driver that does. */
+	if (!(be->features & PB_BIT(VIRTIO_F_VERSION_1)))
+		return false;
 	if ((be->protocol_features & PB_BIT(VHOST_USER_PROTOCOL_F_STATUS)) &&
 	    !(be->status & PB_VHOST_S_DRIVER_OK))
 		return false;

@@ -643,6 +643,43 @@ static void test_broken_ring(void **state)
 	assert_dropped(f, 1);
 }
 
+/* A broken ring cannot be mended by re-sending its address: the drop
+ * happens before the next message is read. */
+static void test_broken_ring_not_reset(void **state)
+{
+	struct fx *f = *state;
+	struct vring_avail *avail = (struct vring_avail *)(f->mem + AVAIL_OFF(1));
+
+	negotiate(f, true);
+	setup_rings(f, true, 0);
+	avail->idx = 1000;
+	assert_int_equal(pb_vq_dev_avail(&f->be.vring[1].dq), 0);
+	send_vring_addr(f, 1);
+	assert_int_equal(pb_vhost_backend_dispatch(&f->be), 0);
+	assert_dropped(f, 1);
+}
+
+/* Notification fds must be eventfds: a pipe is refused with a NACK. */
+static void test_kick_not_eventfd(void **state)
+{
+	struct fx *f = *state;
+	int p[2];
+
+	negotiate(f, true);
+	assert_int_equal(pipe(p), 0);
+	send_vring_fd(f, VHOST_USER_SET_VRING_CALL, VHOST_USER_NEED_REPLY, 0, p[1]);
+	assert_int_equal(pb_vhost_backend_dispatch(&f->be), 0);
+	assert_int_not_equal(reply_u64(f, VHOST_USER_SET_VRING_CALL), 0);
+	assert_int_equal(f->be.vring[0].dq.callfd, -1);
+	send_vring_fd(f, VHOST_USER_SET_VRING_KICK, VHOST_USER_NEED_REPLY, 1, p[0]);
+	assert_int_equal(pb_vhost_backend_dispatch(&f->be), 0);
+	assert_int_not_equal(reply_u64(f, VHOST_USER_SET_VRING_KICK), 0);
+	assert_false(f->be.vring[1].started);
+	assert_connected(f);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* ---- packed rings ---- */
 
 #define PACKED_FEATURES                                                                            \
@@ -1228,6 +1265,8 @@ int main(void)
 	    cmocka_unit_test(test_malformed_disconnects),
 	    T(test_malformed_after_setup),
 	    T(test_broken_ring),
+	    T(test_broken_ring_not_reset),
+	    T(test_kick_not_eventfd),
 	    TP(test_packed_setup),
 	    TP(test_packed_sizes_and_bases),
 	    TP(test_packed_broken_ring),
