@@ -12,7 +12,10 @@
  * into the driver's buffers, header first; with MRG_RXBUF a frame may span
  * several chains (num_buffers says how many).
  *
- * Security model: chains come from pb_vq_dev_pop(), already translated and
+ * Rings are split or packed as negotiated; the q_*() helpers pick the one.
+ *
+ * Security model: chains come from pb_vq_dev_pop() / pb_pq_dev_pop(),
+ * already translated and
  * bounded; here every length is checked against what the chain holds and
  * what the link carries before a byte is copied.
  */
@@ -36,6 +39,68 @@ struct vhost_port {
 	uint8_t *scratch;		  /* PB_PORT_MAX_BURST x max_frame, lazily */
 	struct pb_vq_chain tx_chains[64]; /* chains one mergeable frame uses */
 };
+
+/*
+ * One ring, split or packed as negotiated. The data path below is written
+ * once against these; the format is a branch per call that never changes
+ * while the ring runs, so it costs nothing measurable.
+ */
+static inline uint16_t q_avail(struct pb_vhost_vring *vr)
+{
+	return vr->packed ? pb_pq_dev_avail(&vr->pq) : pb_vq_dev_avail(&vr->dq);
+}
+
+/* Is anything left of what q_avail() counted? Re-reads the ring only then. */
+static inline bool q_has_avail(struct pb_vhost_vring *vr)
+{
+	if (vr->packed)
+		return vr->pq.avail_ahead || pb_pq_dev_avail(&vr->pq);
+	return vr->dq.last_avail != vr->dq.avail_cache || pb_vq_dev_avail(&vr->dq);
+}
+
+static inline int q_pop(struct pb_vhost_vring *vr, struct pb_vq_chain *c)
+{
+	return vr->packed ? pb_pq_dev_pop(&vr->pq, c) : pb_vq_dev_pop(&vr->dq, c);
+}
+
+static inline void q_push(struct pb_vhost_vring *vr, uint16_t head, uint32_t len)
+{
+	if (vr->packed)
+		pb_pq_dev_push(&vr->pq, head, len);
+	else
+		pb_vq_dev_push(&vr->dq, head, len);
+}
+
+static inline void q_flush(struct pb_vhost_vring *vr)
+{
+	if (vr->packed)
+		pb_pq_dev_flush(&vr->pq);
+	else
+		pb_vq_dev_flush(&vr->dq);
+}
+
+static inline bool q_set_notify(struct pb_vhost_vring *vr, bool on)
+{
+	return vr->packed ? pb_pq_dev_set_notify(&vr->pq, on) : pb_vq_dev_set_notify(&vr->dq, on);
+}
+
+static inline bool q_notify_on(const struct pb_vhost_vring *vr)
+{
+	return vr->packed ? vr->pq.desc && vr->pq.notify_on : vr->dq.desc && vr->dq.notify_on;
+}
+
+static inline bool q_mapped(const struct pb_vhost_vring *vr)
+{
+	return vr->packed ? vr->pq.desc != NULL : vr->dq.desc != NULL;
+}
+
+static inline void q_prefetch(struct pb_vhost_vring *vr, uint16_t ahead, bool write)
+{
+	if (vr->packed)
+		pb_pq_dev_prefetch(&vr->pq, ahead, write);
+	else
+		pb_vq_dev_prefetch(&vr->dq, ahead, write);
+}
 
 static inline struct vhost_port *vp_of(const struct pb_port *port)
 {
@@ -62,7 +127,8 @@ static int vhost_open(struct pb_port *port)
 	    .mtu = port->spec.mtu,
 	    .reconnect_ms = port->spec.reconnect_ms,
 	};
-	uint64_t f = PB_VNET_FEATURES;
+	/* Packed rings are offered always: the driver chooses. */
+	uint64_t f = PB_VNET_FEATURES | PB_BIT(VIRTIO_F_RING_PACKED);
 
 	if (!vp)
 		return -ENOMEM;
@@ -98,7 +164,7 @@ static void vhost_close(struct pb_port *port)
 static void publish_rx(struct vhost_port *vp)
 {
 	if (vp->rx_unpublished) {
-		pb_vq_dev_flush(&vp->be.vring[PB_VNET_TXQ].dq);
+		q_flush(&vp->be.vring[PB_VNET_TXQ]);
 		vp->rx_unpublished = false;
 	}
 }
@@ -109,14 +175,14 @@ static int vhost_dispatch(struct pb_port *port)
 	struct pb_vhost_backend *be = &vp->be;
 
 	/* Control messages may remap memory: nothing may still point into it. */
-	if (be->vring[PB_VNET_TXQ].dq.desc)
+	if (q_mapped(&be->vring[PB_VNET_TXQ]))
 		publish_rx(vp);
 	vp->rx_unpublished = false;
 	/* Back to polling; the backend's dispatch drops a peer that broke a ring. */
 	for (int q = 0; q < PB_VHOST_NQUEUES; q++) {
 		struct pb_vhost_vring *vr = &be->vring[q];
-		if (vr->dq.desc && vr->dq.notify_on)
-			pb_vq_dev_set_notify(&vr->dq, false);
+		if (q_notify_on(vr))
+			q_set_notify(vr, false);
 	}
 	return pb_vhost_backend_dispatch(be);
 }
@@ -153,25 +219,24 @@ static unsigned vhost_rx_burst(struct pb_port *port, struct pb_frame *frames, un
 {
 	struct vhost_port *vp = vp_of(port);
 	struct pb_vhost_vring *vr = &vp->be.vring[PB_VNET_TXQ];
-	struct pb_vq_dev *dq = &vr->dq;
 	unsigned got = 0;
 	uint64_t bytes = 0;
 
 	if (unlikely(!pb_vhost_vring_live(vr)))
 		return 0;
 	publish_rx(vp);
-	uint16_t avail = pb_vq_dev_avail(dq);
+	uint16_t avail = q_avail(vr);
 	if (avail == 0)
 		return 0;
 	if (avail > n)
 		avail = (uint16_t)n;
 
 	for (unsigned i = 0; i < avail; i++) {
-		int r = pb_vq_dev_pop(dq, &vp->chain);
+		int r = q_pop(vr, &vp->chain);
 		if (unlikely(r == PB_VQ_POP_BROKEN || r == PB_VQ_POP_EMPTY))
 			break;
 		/* The frame's bytes stay the driver's until we publish. */
-		pb_vq_dev_push(dq, vp->chain.head, 0);
+		q_push(vr, vp->chain.head, 0);
 		vp->rx_unpublished = true;
 		if (unlikely(r == PB_VQ_POP_TOO_LONG)) {
 			port->stats.rx_dropped++;
@@ -221,17 +286,16 @@ static void scatter(struct pb_vq_chain *c, uint32_t off, const uint8_t *src, uin
 static int take_rx_chains(struct pb_vhost_vring *vr, uint32_t need, bool mergeable,
 			  struct pb_vq_chain *chains, unsigned max)
 {
-	struct pb_vq_dev *dq = &vr->dq;
-	uint16_t start = dq->last_avail;
+	uint16_t start = vr->dq.last_avail;
 	uint32_t room = 0;
 	unsigned k = 0;
 
 	while (room < need) {
 		if (k == max || (k > 0 && !mergeable))
 			goto give_back;
-		if (dq->last_avail == dq->avail_cache && pb_vq_dev_avail(dq) == 0)
+		if (!q_has_avail(vr))
 			goto give_back;
-		int r = pb_vq_dev_pop(dq, &chains[k]);
+		int r = q_pop(vr, &chains[k]);
 		if (r == PB_VQ_POP_BROKEN)
 			return -1;
 		if (r == PB_VQ_POP_EMPTY)
@@ -251,7 +315,12 @@ give_back:
 		return -2;
 	/* Otherwise leave the chains for later: the ring ran dry (0), or the
 	 * frame needs more chains than one frame may use (-3: drop it). */
-	dq->last_avail = start;
+	if (vr->packed) {
+		for (unsigned j = k; j-- > 0;)
+			pb_pq_dev_unpop(&vr->pq, chains[j].head);
+	} else {
+		vr->dq.last_avail = start;
+	}
 	return k == max ? -3 : 0;
 }
 
@@ -259,14 +328,13 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 {
 	struct vhost_port *vp = vp_of(port);
 	struct pb_vhost_vring *vr = &vp->be.vring[PB_VNET_RXQ];
-	struct pb_vq_dev *dq = &vr->dq;
 	bool mergeable = vp->be.features & PB_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	unsigned sent = 0, dropped = 0;
 	uint64_t bytes = 0;
 
 	if (unlikely(!pb_vhost_vring_live(vr)))
 		return 0;
-	pb_vq_dev_avail(dq);
+	q_avail(vr);
 	for (; sent < n; sent++) {
 		const struct pb_frame *f = &frames[sent];
 		if (unlikely(f->len > port->max_frame || f->len == 0)) {
@@ -277,12 +345,12 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 		/* The first store into a buffer waits for the line to come
 		 * back from the driver's core, which read it last lap: ask for
 		 * a few buffers ahead so those waits overlap. */
-		pb_vq_dev_prefetch(dq, PB_TX_PREFETCH_AHEAD, true);
+		q_prefetch(vr, PB_TX_PREFETCH_AHEAD, true);
 		int k = take_rx_chains(vr, need, mergeable, vp->tx_chains,
 				       PB_ARRAY_SIZE(vp->tx_chains));
 		if (k == -2 || k == -3) {
 			if (k == -2)
-				pb_vq_dev_push(dq, vp->tx_chains[0].head, 0);
+				q_push(vr, vp->tx_chains[0].head, 0);
 			dropped++;
 			continue;
 		}
@@ -319,12 +387,12 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 						    (off + hdr_part - PB_VNET_HDR_LEN),
 						room - hdr_part);
 			}
-			pb_vq_dev_push(dq, c->head, room);
+			q_push(vr, c->head, room);
 			off += room;
 		}
 		bytes += f->len;
 	}
-	pb_vq_dev_flush(dq);
+	q_flush(vr);
 	port->stats.tx_frames += sent - dropped;
 	port->stats.tx_dropped += dropped;
 	port->stats.tx_bytes += bytes;
@@ -340,9 +408,9 @@ static int vhost_prepare_sleep(struct pb_port *port, unsigned what)
 		return -ENOTCONN;
 	publish_rx(vp);
 	if (what & PB_WAIT_RX)
-		pending |= pb_vq_dev_set_notify(&vp->be.vring[PB_VNET_TXQ].dq, true);
+		pending |= q_set_notify(&vp->be.vring[PB_VNET_TXQ], true);
 	if (what & PB_WAIT_TX)
-		pending |= pb_vq_dev_set_notify(&vp->be.vring[PB_VNET_RXQ].dq, true);
+		pending |= q_set_notify(&vp->be.vring[PB_VNET_RXQ], true);
 	return pending ? 1 : 0;
 }
 
@@ -350,7 +418,8 @@ static void vhost_get_stats(const struct pb_port *port, struct pb_port_stats *st
 {
 	const struct pb_vhost_backend *be = &vp_of(port)->be;
 
-	st->notify_sent = be->vring[0].dq.calls + be->vring[1].dq.calls;
+	st->notify_sent = be->vring[0].dq.calls + be->vring[0].pq.calls + be->vring[1].dq.calls +
+			  be->vring[1].pq.calls;
 	st->peer_errors = be->peer_errors;
 	st->connects = be->connects;
 	st->disconnects = be->disconnects;

@@ -12,7 +12,10 @@
  * rx_burst. A frame the device spread over several buffers (MRG_RXBUF) is
  * gathered into port scratch.
  *
- * Security model: used elements are validated by pb_vq_drv_take() (id posted
+ * Rings are split or packed as negotiated; the q_*() helpers pick the one.
+ *
+ * Security model: used elements are validated by pb_vq_drv_take() /
+ * pb_pq_drv_take() (id posted
  * and in range, length within the buffer); num_buffers is checked against
  * what the device has actually published before it is followed.
  */
@@ -33,6 +36,86 @@ struct virtio_port {
 	uint8_t *scratch; /* PB_PORT_MAX_BURST x max_frame, for merged frames */
 };
 
+/*
+ * One of our rings, split or packed as this connection negotiated. The data
+ * path is written once against these; the branch never changes while the
+ * link is up.
+ */
+struct drvq {
+	bool packed;
+	struct pb_vq_drv *s;
+	struct pb_pq_drv *p;
+};
+
+static inline struct drvq drvq_of(struct pb_vhost_frontend *fe, int q)
+{
+	return (struct drvq){.packed = fe->packed, .s = &fe->vq[q], .p = &fe->pq[q]};
+}
+
+static inline uint16_t q_used(struct drvq q)
+{
+	return q.packed ? pb_pq_drv_used(q.p) : pb_vq_drv_used(q.s);
+}
+
+static inline bool q_take(struct drvq q, uint16_t *id, uint32_t *len)
+{
+	return q.packed ? pb_pq_drv_take(q.p, id, len) : pb_vq_drv_take(q.s, id, len);
+}
+
+static inline void q_post(struct drvq q, uint16_t id, uint32_t len)
+{
+	if (q.packed)
+		pb_pq_drv_post(q.p, id, len);
+	else
+		pb_vq_drv_post(q.s, id, len);
+}
+
+static inline void q_publish(struct drvq q)
+{
+	if (q.packed)
+		pb_pq_drv_publish(q.p);
+	else
+		pb_vq_drv_publish(q.s);
+}
+
+static inline bool q_set_notify(struct drvq q, bool on)
+{
+	return q.packed ? pb_pq_drv_set_notify(q.p, on) : pb_vq_drv_set_notify(q.s, on);
+}
+
+static inline uint8_t *q_buf(struct drvq q, uint16_t id)
+{
+	return q.packed ? pb_pq_drv_buf(q.p, id) : pb_vq_drv_buf(q.s, id);
+}
+
+static inline uint32_t q_buf_size(struct drvq q)
+{
+	return q.packed ? q.p->buf_size : q.s->buf_size;
+}
+
+static inline bool q_broken(struct drvq q)
+{
+	return q.packed ? q.p->broken : q.s->broken;
+}
+
+static inline uint16_t q_nfree(struct drvq q)
+{
+	return q.packed ? q.p->nfree : q.s->nfree;
+}
+
+static inline uint16_t q_free_get(struct drvq q)
+{
+	return q.packed ? pb_pq_drv_free_get(q.p) : pb_vq_drv_free_get(q.s);
+}
+
+static inline void q_free_put(struct drvq q, uint16_t id)
+{
+	if (q.packed)
+		pb_pq_drv_free_put(q.p, id);
+	else
+		pb_vq_drv_free_put(q.s, id);
+}
+
 static inline struct virtio_port *vp_of(const struct pb_port *port)
 {
 	return port->priv;
@@ -48,6 +131,7 @@ static int virtio_open(struct pb_port *port)
 	    .mtu = port->spec.mtu,
 	    .hugetlb = port->spec.hugetlb,
 	    .reconnect_ms = port->spec.reconnect_ms,
+	    .packed = port->spec.packed,
 	};
 	uint64_t f = PB_VNET_FEATURES & ~PB_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 
@@ -92,14 +176,14 @@ static bool virtio_is_up(const struct pb_port *port)
 /* Give the RX buffers lent by the last burst back to the device. */
 static void repost_held(struct virtio_port *vp)
 {
-	struct pb_vq_drv *rq = &vp->fe.vq[PB_VNET_RXQ];
+	struct drvq rq = drvq_of(&vp->fe, PB_VNET_RXQ);
 
 	if (!vp->nheld)
 		return;
 	for (unsigned i = 0; i < vp->nheld; i++)
-		pb_vq_drv_post(rq, vp->held[i], rq->buf_size);
+		q_post(rq, vp->held[i], q_buf_size(rq));
 	vp->nheld = 0;
-	pb_vq_drv_publish(rq);
+	q_publish(rq);
 }
 
 static int virtio_dispatch(struct pb_port *port)
@@ -110,7 +194,7 @@ static int virtio_dispatch(struct pb_port *port)
 	if (fe->up) {
 		repost_held(vp);
 		for (int q = 0; q < 2; q++)
-			pb_vq_drv_set_notify(&fe->vq[q], false);
+			q_set_notify(drvq_of(fe, q), false);
 	} else {
 		vp->nheld = 0; /* the rings were reset when the link went down */
 	}
@@ -124,22 +208,22 @@ static int virtio_dispatch(struct pb_port *port)
 static uint32_t take_merged(struct pb_port *port, struct virtio_port *vp, uint16_t first,
 			    uint32_t first_len, uint16_t nbuf, uint16_t *ready, uint8_t *dst)
 {
-	struct pb_vq_drv *rq = &vp->fe.vq[PB_VNET_RXQ];
+	struct drvq rq = drvq_of(&vp->fe, PB_VNET_RXQ);
 	uint32_t len = first_len - PB_VNET_HDR_LEN;
 	bool ok = dst && nbuf >= 1 && nbuf - 1 <= *ready && len <= port->max_frame;
 
 	if (ok)
-		memcpy(dst, pb_vq_drv_buf(rq, first) + PB_VNET_HDR_LEN, len);
+		memcpy(dst, q_buf(rq, first) + PB_VNET_HDR_LEN, len);
 	/* Take what the device says belongs to the frame, up to what it has
 	 * published: those buffers must go back to the ring either way. */
 	for (uint16_t i = 1; i < nbuf && *ready; i++) {
 		uint16_t id;
 		uint32_t l;
-		if (!pb_vq_drv_take(rq, &id, &l))
+		if (!q_take(rq, &id, &l))
 			return 0;
 		(*ready)--;
 		if (ok && len + l <= port->max_frame)
-			memcpy(dst + len, pb_vq_drv_buf(rq, id), l);
+			memcpy(dst + len, q_buf(rq, id), l);
 		else
 			ok = false;
 		len += l;
@@ -151,7 +235,7 @@ static uint32_t take_merged(struct pb_port *port, struct virtio_port *vp, uint16
 static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, unsigned n)
 {
 	struct virtio_port *vp = vp_of(port);
-	struct pb_vq_drv *rq = &vp->fe.vq[PB_VNET_RXQ];
+	struct drvq rq = drvq_of(&vp->fe, PB_VNET_RXQ);
 	bool mergeable = vp->fe.features & PB_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	unsigned got = 0;
 	uint64_t bytes = 0;
@@ -159,17 +243,17 @@ static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, u
 	if (unlikely(!vp->fe.up))
 		return 0;
 	repost_held(vp);
-	uint16_t ready = pb_vq_drv_used(rq);
+	uint16_t ready = q_used(rq);
 	unsigned nmerged = 0;
 
 	while (ready && got < n) {
 		uint16_t id;
 		uint32_t len;
-		if (unlikely(!pb_vq_drv_take(rq, &id, &len)))
+		if (unlikely(!q_take(rq, &id, &len)))
 			break;
 		ready--;
 		vp->held[vp->nheld++] = id;
-		uint8_t *buf = pb_vq_drv_buf(rq, id);
+		uint8_t *buf = q_buf(rq, id);
 		if (unlikely(len <= PB_VNET_HDR_LEN)) {
 			port->stats.rx_dropped++;
 			continue;
@@ -178,7 +262,7 @@ static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, u
 		/* §5.1.6.3.2: every buffer but a frame's last is filled to its
 		 * full length, so a short first buffer is a whole frame and
 		 * its header's line need not be pulled in. */
-		if (mergeable && len == rq->buf_size) {
+		if (mergeable && len == q_buf_size(rq)) {
 			/* One read of the device-written field; the header is
 			 * packed, so copy rather than point at the member. */
 			memcpy(&nbuf, buf + offsetof(struct virtio_net_hdr_v1, num_buffers),
@@ -197,7 +281,7 @@ static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, u
 			uint8_t *dst =
 			    vp->scratch ? vp->scratch + (size_t)nmerged * port->max_frame : NULL;
 			uint32_t flen = take_merged(port, vp, id, len, nbuf, &ready, dst);
-			if (rq->broken)
+			if (q_broken(rq))
 				break;
 			if (!flen) {
 				port->stats.rx_dropped++;
@@ -216,30 +300,30 @@ static unsigned virtio_rx_burst(struct pb_port *port, struct pb_frame *frames, u
 }
 
 /* Reclaim TX buffers the device is done with. */
-static void reclaim_tx(struct pb_vq_drv *tq)
+static void reclaim_tx(struct drvq tq)
 {
-	uint16_t n = pb_vq_drv_used(tq);
+	uint16_t n = q_used(tq);
 
 	while (n--) {
 		uint16_t id;
 		uint32_t len;
-		if (unlikely(!pb_vq_drv_take(tq, &id, &len)))
+		if (unlikely(!q_take(tq, &id, &len)))
 			return;
-		pb_vq_drv_free_put(tq, id);
+		q_free_put(tq, id);
 	}
 }
 
 static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *frames, unsigned n)
 {
 	struct virtio_port *vp = vp_of(port);
-	struct pb_vq_drv *tq = &vp->fe.vq[PB_VNET_TXQ];
-	uint32_t max = tq->buf_size - PB_VNET_HDR_LEN;
+	struct drvq tq = drvq_of(&vp->fe, PB_VNET_TXQ);
+	uint32_t max = q_buf_size(tq) - PB_VNET_HDR_LEN;
 	unsigned sent = 0, dropped = 0;
 	uint64_t bytes = 0;
 
 	if (unlikely(!vp->fe.up))
 		return 0;
-	if (tq->nfree < n)
+	if (q_nfree(tq) < n)
 		reclaim_tx(tq);
 	if (max > port->max_frame)
 		max = port->max_frame;
@@ -249,17 +333,17 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 			dropped++;
 			continue;
 		}
-		if (unlikely(tq->nfree == 0)) {
+		if (unlikely(q_nfree(tq) == 0)) {
 			port->stats.tx_full++;
 			break;
 		}
-		uint16_t id = pb_vq_drv_free_get(tq);
+		uint16_t id = q_free_get(tq);
 		/* The header is zero since ring reset (split_driver.c). */
-		memcpy(pb_vq_drv_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len);
-		pb_vq_drv_post(tq, id, PB_VNET_HDR_LEN + f->len);
+		memcpy(q_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len);
+		q_post(tq, id, PB_VNET_HDR_LEN + f->len);
 		bytes += f->len;
 	}
-	pb_vq_drv_publish(tq);
+	q_publish(tq);
 	port->stats.tx_frames += sent - dropped;
 	port->stats.tx_dropped += dropped;
 	port->stats.tx_bytes += bytes;
@@ -275,9 +359,9 @@ static int virtio_prepare_sleep(struct pb_port *port, unsigned what)
 		return -ENOTCONN;
 	repost_held(vp);
 	if (what & PB_WAIT_RX)
-		pending |= pb_vq_drv_set_notify(&vp->fe.vq[PB_VNET_RXQ], true);
+		pending |= q_set_notify(drvq_of(&vp->fe, PB_VNET_RXQ), true);
 	if (what & PB_WAIT_TX)
-		pending |= pb_vq_drv_set_notify(&vp->fe.vq[PB_VNET_TXQ], true);
+		pending |= q_set_notify(drvq_of(&vp->fe, PB_VNET_TXQ), true);
 	return pending ? 1 : 0;
 }
 
@@ -285,7 +369,7 @@ static void virtio_get_stats(const struct pb_port *port, struct pb_port_stats *s
 {
 	const struct pb_vhost_frontend *fe = &vp_of(port)->fe;
 
-	st->notify_sent = fe->vq[0].kicks + fe->vq[1].kicks;
+	st->notify_sent = fe->vq[0].kicks + fe->vq[1].kicks + fe->pq[0].kicks + fe->pq[1].kicks;
 	st->peer_errors = fe->peer_errors;
 	st->connects = fe->connects;
 	st->disconnects = fe->disconnects;

@@ -27,6 +27,7 @@ COUNT=300000
 MBUF=
 LISTENER=ours
 OPTS= # appended to our spec
+VU_OPTS= # appended to testpmd's net_virtio_user0 vdev, e.g. ",packed_vq=1"
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 pb_init "$@"
@@ -34,7 +35,7 @@ pb_init "$@"
 spec="vhost:$D/sock"
 start_tp()
 {
-	tp_start vu "$CPU_A" "net_virtio_user0,path=$D/sock,mrg_rxbuf=$MRG$1" \
+	tp_start vu "$CPU_A" "net_virtio_user0,path=$D/sock,mrg_rxbuf=$MRG$VU_OPTS$1" \
 		--forward-mode=rxonly --auto-start ${MBUF:+--mbuf-size=$MBUF --enable-scatter}
 }
 start_pbgen()
@@ -70,5 +71,6 @@ expect_eq "testpmd RX-bytes" "$TP_RX_BYTES" $((COUNT * SIZE))
 tp_quit vu
 expect_opts_features tx "$OPTS"
 expect_feature tx 15 "$MRG" # VIRTIO_NET_F_MRG_RXBUF, as testpmd was told
+case "$VU_OPTS" in *packed_vq=1*) expect_feature tx 34 1 ;; esac # VIRTIO_F_RING_PACKED
 pb_pass "$COUNT x $SIZE B frames, our backend -> DPDK net_virtio_user" \
-	"(mrg_rxbuf=$MRG${MBUF:+, $MBUF-byte mbufs}, $LISTENER listens)"
+	"(mrg_rxbuf=$MRG$VU_OPTS${MBUF:+, $MBUF-byte mbufs}, $LISTENER listens)"

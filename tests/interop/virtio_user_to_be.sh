@@ -20,6 +20,7 @@ TXPKTS=
 SECS=3
 MIN=10000
 OPTS= # appended to our spec
+VU_OPTS= # appended to testpmd's net_virtio_user0 vdev, e.g. ",packed_vq=1"
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 pb_init "$@"
@@ -28,7 +29,7 @@ pbgen_bg rx rx "vhost:$D/sock${OPTS:+,$OPTS}" --no-verify --idle-timeout 2 --wai
 	--cpu "$CPU_B" -q
 pb_wait_file "$D/sock" 10
 
-tp_start vu "$CPU_A" "net_virtio_user0,path=$D/sock,mrg_rxbuf=$MRG" \
+tp_start vu "$CPU_A" "net_virtio_user0,path=$D/sock,mrg_rxbuf=$MRG$VU_OPTS" \
 	--forward-mode=txonly --txpkts="${TXPKTS:-$SIZE}"
 tp_ready vu
 tp_cmd vu start
@@ -49,5 +50,6 @@ expect_eq "pbgen rx exit status" "$PB_RC" 0
 tp_quit vu
 expect_opts_features rx "$OPTS"
 expect_feature rx 15 "$MRG" # VIRTIO_NET_F_MRG_RXBUF, as testpmd was told
+case "$VU_OPTS" in *packed_vq=1*) expect_feature rx 34 1 ;; esac # VIRTIO_F_RING_PACKED
 pb_pass "$TP_TX_PKTS x $SIZE B frames (txpkts ${TXPKTS:-$SIZE}), DPDK net_virtio_user" \
-	"(mrg_rxbuf=$MRG) -> our backend, $(json_get rx mpps) Mpps"
+	"(mrg_rxbuf=$MRG$VU_OPTS) -> our backend, $(json_get rx mpps) Mpps"

@@ -257,7 +257,8 @@ expect_feature()
 }
 
 # expect_opts_features NAME OPTS: the feature bits that spec options in OPTS
-# switch off (mrg-rxbuf=0, event-idx=0, indirect=0) are off.
+# switch off (mrg-rxbuf=0, event-idx=0, indirect=0) are off, and packed=1
+# really gave packed rings (VIRTIO_F_RING_PACKED, bit 34).
 expect_opts_features()
 {
 	local o
@@ -267,6 +268,7 @@ expect_opts_features()
 		mrg-rxbuf=0) expect_feature "$1" 15 0 ;;
 		indirect=0) expect_feature "$1" 28 0 ;;
 		event-idx=0) expect_feature "$1" 29 0 ;;
+		packed=1) expect_feature "$1" 34 1 ;;
 		esac
 	done
 }

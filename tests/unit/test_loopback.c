@@ -254,6 +254,35 @@ static void test_features_off_jumbo(void **state)
 	pair_close(&p);
 }
 
+/* Packed rings (VIRTIO_F_RING_PACKED) both ways, wrapping many times. */
+static void test_packed(void **state)
+{
+	struct pair p;
+	struct pb_port_info info;
+
+	(void)state;
+	pair_open(&p, "", ",packed=1,queue-size=64");
+	pb_port_get_info(p.fe, &info);
+	assert_true(info.features & (1ULL << 34));
+	pb_port_get_info(p.be, &info);
+	assert_true(info.features & (1ULL << 34));
+	transfer(p.fe, p.be, 200000, 60, 1514);
+	transfer(p.be, p.fe, 200000, 60, 1514);
+	pair_close(&p);
+}
+
+/* Packed, without EVENT_IDX or MRG_RXBUF, jumbo frames. */
+static void test_packed_features_off_jumbo(void **state)
+{
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, ",mrg-rxbuf=0,event-idx=0,mtu=9000", ",packed=1,mtu=9000,queue-size=32");
+	transfer(p.fe, p.be, 20000, 60, 9014);
+	transfer(p.be, p.fe, 20000, 60, 9014);
+	pair_close(&p);
+}
+
 /* Frames larger than the link carries are consumed and counted, not sent. */
 static void test_oversize_dropped(void **state)
 {
@@ -307,6 +336,8 @@ int main(void)
 	    cmocka_unit_test(test_frontend_to_backend), cmocka_unit_test(test_backend_to_frontend),
 	    cmocka_unit_test(test_features_off_jumbo),	cmocka_unit_test(test_oversize_dropped),
 	    cmocka_unit_test(test_backend_restart),
+	    cmocka_unit_test(test_packed),
+	    cmocka_unit_test(test_packed_features_off_jumbo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
