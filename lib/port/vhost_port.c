@@ -192,23 +192,31 @@ static bool vhost_is_up(const struct pb_port *port)
 	return pb_vhost_backend_ready(&vp_of(port)->be);
 }
 
-/* The frame in a chain from the driver's TX ring, past the virtio-net
- * header: in place if contiguous, else gathered into @scratch. */
+/*
+ * The frame in a chain from the driver's TX ring, past the virtio-net
+ * header: in place if contiguous, else gathered into @scratch.
+ *
+ * Every segment is frame, readable or not: a TX buffer has no use for
+ * writable parts, and DPDK 22.11's packed-ring TX leaves stale WRITE flags
+ * in its indirect tables now and then (about one frame in 256); taking the
+ * flags at their word dropped that frame's tail.
+ */
 static bool chain_frame(struct pb_port *port, const struct pb_vq_chain *c, uint8_t *scratch,
 			struct pb_frame *f)
 {
-	uint32_t total = c->out_len;
+	uint32_t total = c->out_len + c->in_len; /* each <= 64 x 4 GiB: saturated sums */
 
-	if (total <= PB_VNET_HDR_LEN || total - PB_VNET_HDR_LEN > port->max_frame)
+	if (total < c->out_len || total <= PB_VNET_HDR_LEN ||
+	    total - PB_VNET_HDR_LEN > port->max_frame)
 		return false;
 	uint32_t len = total - PB_VNET_HDR_LEN;
 	const struct pb_vq_seg *s = &c->seg[0];
 	if (s->len >= total) {
 		f->data = s->base + PB_VNET_HDR_LEN;
-	} else if (c->nout == 2 && s->len == PB_VNET_HDR_LEN) {
+	} else if (c->nseg == 2 && s->len == PB_VNET_HDR_LEN) {
 		f->data = c->seg[1].base; /* header and data in two descriptors */
 	} else {
-		pb_port_gather(scratch, c->seg, c->nout, PB_VNET_HDR_LEN, len);
+		pb_port_gather(scratch, c->seg, c->nseg, PB_VNET_HDR_LEN, len);
 		f->data = scratch;
 	}
 	f->len = len;
@@ -243,7 +251,7 @@ static unsigned vhost_rx_burst(struct pb_port *port, struct pb_frame *frames, un
 			continue;
 		}
 		uint8_t *scratch = NULL;
-		if (unlikely(vp->chain.seg[0].len < vp->chain.out_len)) {
+		if (unlikely(vp->chain.nseg > 1)) {
 			if (!vp->scratch)
 				vp->scratch = malloc((size_t)PB_PORT_MAX_BURST * port->max_frame);
 			if (!vp->scratch) {

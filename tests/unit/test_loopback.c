@@ -333,8 +333,10 @@ static void test_backend_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_frontend_to_backend), cmocka_unit_test(test_backend_to_frontend),
-	    cmocka_unit_test(test_features_off_jumbo),	cmocka_unit_test(test_oversize_dropped),
+	    cmocka_unit_test(test_frontend_to_backend),
+	    cmocka_unit_test(test_backend_to_frontend),
+	    cmocka_unit_test(test_features_off_jumbo),
+	    cmocka_unit_test(test_oversize_dropped),
 	    cmocka_unit_test(test_backend_restart),
 	    cmocka_unit_test(test_packed),
 	    cmocka_unit_test(test_packed_features_off_jumbo),
