@@ -5,7 +5,8 @@
  * pb_vhost_backend_handle() or through the socket, the codec and dispatch.
  *
  * Input:
- *   byte 0        mode: bit 0 set = through the socket (codec + dispatch)
+ *   byte 0        mode: bit 0 set = through the socket (codec + dispatch),
+ *                 bit 1 set = the backend offers packed rings too
  *   then records:
  *     byte        fd count (low nibble, modulo PB_VU_MAX_FDS + 1)
  *     1 byte/fd   bit 7: an eventfd; else a memfd of ((b & 15) + 1) pages
@@ -187,6 +188,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int mode = take_byte(&in);
 	int fds = open_fds();
 
+	/* bit 1: the backend also offers packed rings (as a vhost: port does) */
+	if (mode >= 0 && (mode & 2))
+		cfg.features = PB_VNET_FEATURES | PB_BIT(VIRTIO_F_RING_PACKED);
 	if (mode < 0)
 		return 0;
 	pb_set_log(quiet_log, PB_LOG_ERR);
