@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,13 +112,34 @@ int pb_ev_add(int epfd, int fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
+	if (epfd < 0)
+		return 0;
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 void pb_ev_del(int epfd, int fd)
 {
-	if (fd >= 0)
+	if (epfd >= 0 && fd >= 0)
 		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void pb_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int pb_timerfd_arm_ms(int fd, uint64_t ms)
+{
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L},
+	};
+
+	/* An all-zero it_value would disarm it: fire in 1 ns instead. */
+	if (ms == 0)
+		its.it_value.tv_nsec = 1;
+	return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
 /*

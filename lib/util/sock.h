@@ -22,10 +22,17 @@ int pb_sock_connect(const char *path);
 /* Monotonic time in nanoseconds. */
 uint64_t pb_now_ns(void);
 
-/* Register @fd for EPOLLIN on @epfd (level-triggered); 0 or -errno. */
+/* Register @fd for EPOLLIN on @epfd (level-triggered); 0 or -errno.
+ * epfd < 0 (no epoll set: tests, fuzzers) is a no-op. */
 int pb_ev_add(int epfd, int fd);
 /* Unregister; errors are ignored (the fd may already be closed). */
 void pb_ev_del(int epfd, int fd);
+
+/* Close *fd if open and set it to -1. */
+void pb_close_fd(int *fd);
+
+/* Arm a timerfd to fire once in @ms milliseconds; 0 or -errno. */
+int pb_timerfd_arm_ms(int fd, uint64_t ms);
 
 /* True if @fd is an eventfd (a peer may pass a pipe, a socket, anything). */
 _Bool pb_fd_is_eventfd(int fd);

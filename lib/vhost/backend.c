@@ -59,25 +59,12 @@ static bool has_pf(const struct pb_vhost_backend *be, unsigned bit)
 	return be->protocol_features & PB_BIT(bit);
 }
 
-/* Register in the caller's epoll set, if it gave us one. */
-static int ev_add(struct pb_vhost_backend *be, int fd)
-{
-	return be->epfd >= 0 ? pb_ev_add(be->epfd, fd) : 0;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* Close an fd that may be in the epoll set. */
 static void close_watched(struct pb_vhost_backend *be, int *fd)
 {
 	if (*fd >= 0 && be->epfd >= 0)
 		pb_ev_del(be->epfd, *fd);
-	close_fd(fd);
+	pb_close_fd(fd);
 }
 
 /* Take fd @i out of @m: the caller owns it now. */
@@ -239,8 +226,8 @@ static void vring_reset(struct pb_vhost_backend *be, struct pb_vhost_vring *vr)
 	pb_vq_dev_detach(&vr->dq);
 	pb_pq_dev_detach(&vr->pq); /* frees its side array */
 	close_watched(be, &vr->kickfd);
-	close_fd(&vr->errfd);
-	close_fd(&vr->dq.callfd); /* pq.callfd is the same fd */
+	pb_close_fd(&vr->errfd);
+	pb_close_fd(&vr->dq.callfd); /* pq.callfd is the same fd */
 	memset(vr, 0, sizeof(*vr));
 	vr->kickfd = -1;
 	vr->errfd = -1;
@@ -519,7 +506,7 @@ static int h_set_vring_kick(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 		return err;
 	close_watched(be, &vr->kickfd);
 	if (fd >= 0) {
-		err = ev_add(be, fd);
+		err = pb_ev_add(be->epfd, fd);
 		if (err) {
 			close(fd);
 			be_log_once(be, m, "cannot watch the kick fd: %s", strerror(-err));
@@ -540,7 +527,7 @@ static int h_set_vring_call(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 
 	if (err)
 		return err;
-	close_fd(&vr->dq.callfd);
+	pb_close_fd(&vr->dq.callfd);
 	vr->dq.callfd = fd; /* -1: the driver polls */
 	vr->pq.callfd = fd; /* the same fd, owned by dq */
 	return 0;
@@ -554,7 +541,7 @@ static int h_set_vring_err(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 
 	if (err)
 		return err;
-	close_fd(&vr->errfd);
+	pb_close_fd(&vr->errfd);
 	vr->errfd = fd;
 	return 0;
 }
@@ -599,7 +586,7 @@ static int h_set_backend_req_fd(struct pb_vhost_backend *be, struct pb_vu_msg *m
 {
 	if (m->nfds != 1)
 		return peer_fault(be, m, "%u fds (expected 1)", m->nfds);
-	close_fd(&be->backend_req_fd);
+	pb_close_fd(&be->backend_req_fd);
 	be->backend_req_fd = take_fd(m, 0);
 	return 0;
 }
@@ -839,15 +826,13 @@ int pb_vhost_backend_handle(struct pb_vhost_backend *be, struct pb_vu_msg *m)
 static void schedule_reconnect(struct pb_vhost_backend *be)
 {
 	uint64_t ms = be->cfg.reconnect_ms;
-	struct itimerspec its = {
-	    .it_value = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L},
-	};
 
 	if (be->timerfd < 0)
 		return;
 	be->next_connect_ns = pb_now_ns() + ms * 1000000ULL;
-	if (timerfd_settime(be->timerfd, 0, &its, NULL) < 0)
-		pb_warn("%s: cannot arm the reconnect timer: %s", be->path, strerror(errno));
+	int err = pb_timerfd_arm_ms(be->timerfd, ms);
+	if (err)
+		pb_warn("%s: cannot arm the reconnect timer: %s", be->path, strerror(-err));
 }
 
 int pb_vhost_backend_attach(struct pb_vhost_backend *be, int fd)
@@ -856,7 +841,7 @@ int pb_vhost_backend_attach(struct pb_vhost_backend *be, int fd)
 		close(fd);
 		return -EBUSY;
 	}
-	int err = ev_add(be, fd);
+	int err = pb_ev_add(be->epfd, fd);
 	if (err) {
 		close(fd);
 		return err;
@@ -877,7 +862,7 @@ void pb_vhost_backend_disconnect(struct pb_vhost_backend *be, const char *why)
 	pb_vu_conn_close(&be->conn); /* fds of a partial message */
 	device_reset(be);
 	be->protocol_features = 0;
-	close_fd(&be->backend_req_fd);
+	pb_close_fd(&be->backend_req_fd);
 	be->was_ready = false;
 	schedule_reconnect(be);
 }
@@ -1010,12 +995,12 @@ static int setup_socket(struct pb_vhost_backend *be)
 		if (fd < 0)
 			return fd;
 		be->listen_fd = fd;
-		return ev_add(be, fd);
+		return pb_ev_add(be->epfd, fd);
 	}
 	be->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (be->timerfd < 0)
 		return -errno;
-	int err = ev_add(be, be->timerfd);
+	int err = pb_ev_add(be->epfd, be->timerfd);
 	if (err)
 		return err;
 	try_connect(be);

@@ -68,25 +68,6 @@ static bool has_f(const struct pb_vhost_frontend *fe, unsigned bit)
 	return fe->features & PB_BIT(bit);
 }
 
-/* Register in the caller's epoll set, if it gave us one. */
-static int ev_add(struct pb_vhost_frontend *fe, int fd)
-{
-	return fe->epfd >= 0 ? pb_ev_add(fe->epfd, fd) : 0;
-}
-
-static void ev_del(struct pb_vhost_frontend *fe, int fd)
-{
-	if (fe->epfd >= 0)
-		pb_ev_del(fe->epfd, fd);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* ---- messages ---------------------------------------------------------- */
 
 static int send_msg(struct pb_vhost_frontend *fe, const struct pb_vu_msg *msg)
@@ -506,23 +487,21 @@ static int setup(struct pb_vhost_frontend *fe)
 static void drop_conn(struct pb_vhost_frontend *fe)
 {
 	if (fe->conn.fd >= 0)
-		ev_del(fe, fe->conn.fd);
+		pb_ev_del(fe->epfd, fe->conn.fd);
 	pb_vu_conn_close(&fe->conn);
 }
 
 /* Client: try again in reconnect_ms; the timerfd wakes a sleeping app. */
 static void schedule_reconnect(struct pb_vhost_frontend *fe)
 {
-	struct itimerspec its = {0};
 	uint64_t ms = fe->cfg.reconnect_ms;
 
 	if (fe->cfg.server)
 		return;
 	fe->next_connect_ns = pb_now_ns() + ms * 1000000ULL;
-	its.it_value.tv_sec = (time_t)(ms / 1000);
-	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
-	if (fe->timerfd >= 0 && timerfd_settime(fe->timerfd, 0, &its, NULL) < 0)
-		pb_warn("%s: cannot arm the reconnect timer: %s", fe->path, strerror(errno));
+	int err = fe->timerfd >= 0 ? pb_timerfd_arm_ms(fe->timerfd, ms) : 0;
+	if (err)
+		pb_warn("%s: cannot arm the reconnect timer: %s", fe->path, strerror(-err));
 }
 
 /* Run the set-up on a connected socket @fd (taken over). On failure the
@@ -546,7 +525,7 @@ static int start_session(struct pb_vhost_frontend *fe, int fd)
 	}
 	/* A hang-up makes the socket readable: it wakes the app, whose
 	 * dispatch then notices it. */
-	err = ev_add(fe, fe->conn.fd);
+	err = pb_ev_add(fe->epfd, fe->conn.fd);
 	if (err)
 		pb_warn("%s: cannot watch the socket: %s", fe->path, strerror(-err));
 	fe->config.status = VIRTIO_NET_S_LINK_UP;
@@ -788,7 +767,7 @@ static int setup_eventfds(struct pb_vhost_frontend *fe)
 		fe->callfd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (fe->vq[i].kickfd < 0 || fe->callfd[i] < 0)
 			return -errno;
-		int err = ev_add(fe, fe->callfd[i]);
+		int err = pb_ev_add(fe->epfd, fe->callfd[i]);
 		if (err)
 			return err;
 	}
@@ -805,12 +784,12 @@ static int setup_socket(struct pb_vhost_frontend *fe)
 			fe->listen_fd = -1;
 			return err;
 		}
-		return ev_add(fe, fe->listen_fd);
+		return pb_ev_add(fe->epfd, fe->listen_fd);
 	}
 	fe->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (fe->timerfd < 0)
 		return -errno;
-	int err = ev_add(fe, fe->timerfd);
+	int err = pb_ev_add(fe->epfd, fe->timerfd);
 	if (err)
 		return err;
 	client_connect(fe);
@@ -856,16 +835,16 @@ void pb_vhost_frontend_fini(struct pb_vhost_frontend *fe)
 	if (fe->up || fe->conn.fd >= 0)
 		end_session(fe, "closing", false);
 	if (fe->listen_fd >= 0) {
-		ev_del(fe, fe->listen_fd);
-		close_fd(&fe->listen_fd);
+		pb_ev_del(fe->epfd, fe->listen_fd);
+		pb_close_fd(&fe->listen_fd);
 		unlink(fe->path);
 	}
-	ev_del(fe, fe->timerfd);
-	close_fd(&fe->timerfd);
+	pb_ev_del(fe->epfd, fe->timerfd);
+	pb_close_fd(&fe->timerfd);
 	for (int i = 0; i < 2; i++) {
-		ev_del(fe, fe->callfd[i]);
-		close_fd(&fe->callfd[i]);
-		close_fd(&fe->vq[i].kickfd);
+		pb_ev_del(fe->epfd, fe->callfd[i]);
+		pb_close_fd(&fe->callfd[i]);
+		pb_close_fd(&fe->vq[i].kickfd);
 		fe->pq[i].kickfd = -1; /* the same fd */
 		pb_vq_drv_fini(&fe->vq[i]);
 		pb_pq_drv_fini(&fe->pq[i]);
