@@ -16,10 +16,10 @@
  * round consumes no more slots than pb_pq_dev_avail() counted unless the
  * ring broke, a chain given back comes back the same, every slot popped is
  * pushed back (the positions keep their distance when nothing is in
- * flight), and the walk ends. A writable buffer may lie over the ring
- * itself (the driver's choice): writing it changes the ring under the
- * walk, so the two checks that assume a still ring are made only when the
- * ring did not change.
+ * flight), and the walk ends. A writable buffer may lie over the ring or an
+ * indirect table (the driver's choice): writing it changes what the walk
+ * reads, so the two checks that assume still memory are made only when
+ * guest memory did not change.
  *
  * Driver mode (cfg bit 7): the input becomes the used descriptors a hostile
  * device writes over our ring (bit 0 of the base field picks an RX queue; a
@@ -222,7 +222,10 @@ static void device_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uin
 	static struct pb_pq_dev vq;
 	static struct pb_vq_chain chain;
 	static uint16_t heads[256];
-	static struct vring_packed_desc still[256]; /* the ring as the round began */
+	/* Guest memory as the round began: the ring, and the indirect tables
+	 * and buffers a chain may name (a writable buffer may lie over any of
+	 * them, and writing it changes what the next walk reads). */
+	static uint8_t still0[R0_SIZE], still1[R1_SIZE];
 	struct vring_packed_desc *ring = (struct vring_packed_desc *)host(DESC_GPA);
 	uint16_t lo = (uint16_t)(hdr[1] | hdr[2] << 8);
 	uint32_t base = ((lo & 0x7fffu) % num) | (lo & 0x8000u);
@@ -267,7 +270,8 @@ static void device_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uin
 			fixup(ring, num, vq.last_avail, vq.avail_wrap, false);
 		if (cfg & CFG_NOTIFY)
 			pb_pq_dev_set_notify(&vq, (ops >> round) & 1);
-		memcpy(still, ring, sizeof(*ring) * num);
+		memcpy(still0, host(R0_GPA), R0_SIZE);
+		memcpy(still1, host(R1_GPA), R1_SIZE);
 		uint32_t start = pb_packed_seq(vq.last_avail, vq.avail_wrap, num);
 		uint16_t n = pb_pq_dev_avail(&vq);
 		CHECK(n <= num);
@@ -281,7 +285,8 @@ static void device_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uin
 			heads[popped++] = chain.head;
 		}
 		CHECK(popped <= num);
-		bool same = memcmp(still, ring, sizeof(*ring) * num) == 0;
+		bool same = memcmp(still0, host(R0_GPA), R0_SIZE) == 0 &&
+			    memcmp(still1, host(R1_GPA), R1_SIZE) == 0;
 		if (rc == PB_VQ_POP_BROKEN) {
 			CHECK(vq.broken);
 		} else {
