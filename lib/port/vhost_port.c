@@ -29,9 +29,6 @@
 #include "util/log.h"
 #include "util/sock.h"
 
-/* How many buffers ahead of the copy to prefetch. */
-#define PB_TX_PREFETCH_AHEAD 4
-
 struct vhost_port {
 	struct pb_vhost_backend be;
 	bool rx_unpublished;		  /* used elements pushed, not yet flushed */
@@ -92,14 +89,6 @@ static inline bool q_notify_on(const struct pb_vhost_vring *vr)
 static inline bool q_mapped(const struct pb_vhost_vring *vr)
 {
 	return vr->packed ? vr->pq.desc != NULL : vr->dq.desc != NULL;
-}
-
-static inline void q_prefetch(struct pb_vhost_vring *vr, uint16_t ahead, bool write)
-{
-	if (vr->packed)
-		pb_pq_dev_prefetch(&vr->pq, ahead, write);
-	else
-		pb_vq_dev_prefetch(&vr->dq, ahead, write);
 }
 
 static inline struct vhost_port *vp_of(const struct pb_port *port)
@@ -350,10 +339,6 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 			continue;
 		}
 		uint32_t need = PB_VNET_HDR_LEN + f->len;
-		/* The first store into a buffer waits for the line to come
-		 * back from the driver's core, which read it last lap: ask for
-		 * a few buffers ahead so those waits overlap. */
-		q_prefetch(vr, PB_TX_PREFETCH_AHEAD, true);
 		int k = take_rx_chains(vr, need, mergeable, vp->tx_chains,
 				       PB_ARRAY_SIZE(vp->tx_chains));
 		if (k == -2 || k == -3) {
@@ -426,8 +411,7 @@ static void vhost_get_stats(const struct pb_port *port, struct pb_port_stats *st
 {
 	const struct pb_vhost_backend *be = &vp_of(port)->be;
 
-	st->notify_sent = be->vring[0].dq.calls + be->vring[0].pq.calls + be->vring[1].dq.calls +
-			  be->vring[1].pq.calls;
+	st->notify_sent = pb_vhost_vring_calls(&be->vring[0]) + pb_vhost_vring_calls(&be->vring[1]);
 	st->peer_errors = be->peer_errors;
 	st->connects = be->connects;
 	st->disconnects = be->disconnects;

@@ -169,33 +169,6 @@ static inline uint16_t pb_pq_dev_avail(struct pb_pq_dev *vq)
 }
 
 /*
- * A hint only (the mirror of pb_vq_dev_prefetch()): start pulling in the
- * first bytes of the buffer of the slot @ahead past the next one, for
- * writing (@write) or reading, if that slot was counted available. Nothing
- * read here is used but for the prefetch; pop reads and checks it all
- * again, so a driver that changes the slot meanwhile changes only timing.
- */
-static inline void pb_pq_dev_prefetch(struct pb_pq_dev *vq, uint16_t ahead, bool write)
-{
-	if (ahead >= vq->avail_ahead)
-		return;
-	uint32_t pos = (uint32_t)vq->last_avail + ahead;
-	if (pos >= vq->num)
-		pos -= vq->num;
-	uint64_t addr = pb_load_once(&vq->desc[pos].addr);
-	uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, addr, 128, &vq->mem_hint);
-	if (!p)
-		return;
-	if (write) {
-		__builtin_prefetch(p, 1);
-		__builtin_prefetch(p + 64, 1);
-	} else {
-		__builtin_prefetch(p);
-		__builtin_prefetch(p + 64);
-	}
-}
-
-/*
  * Walk the next chain: consecutive descriptors joined by NEXT, or one
  * INDIRECT descriptor whose table (of packed-format descriptors, used in
  * order, §2.8.7) holds the buffer. On PB_VQ_POP_OK / PB_VQ_POP_TOO_LONG

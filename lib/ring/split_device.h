@@ -117,34 +117,6 @@ static inline uint16_t pb_vq_dev_avail(struct pb_vq_dev *vq)
 	return n;
 }
 
-/*
- * A hint only: start pulling in the first bytes of the buffer @ahead entries
- * past the next one, for writing (@write) or reading. Nothing read here is
- * used for anything but the prefetch, and pop reads and checks it all again,
- * so a driver that changes the entry meanwhile changes nothing but timing.
- */
-static inline void pb_vq_dev_prefetch(struct pb_vq_dev *vq, uint16_t ahead, bool write)
-{
-	uint16_t idx = (uint16_t)(vq->last_avail + ahead);
-
-	if ((uint16_t)(idx - vq->last_avail) >= (uint16_t)(vq->avail_cache - vq->last_avail))
-		return;
-	uint16_t head = pb_load_once(&vq->avail->ring[idx & vq->mask]);
-	if (head >= vq->num)
-		return;
-	uint64_t addr = pb_load_once(&vq->desc[head].addr);
-	uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, addr, 128, &vq->mem_hint);
-	if (!p)
-		return;
-	if (write) {
-		__builtin_prefetch(p, 1);
-		__builtin_prefetch(p + 64, 1);
-	} else {
-		__builtin_prefetch(p);
-		__builtin_prefetch(p + 64);
-	}
-}
-
 /* Walk the next chain (one of those counted by pb_vq_dev_avail()). */
 int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *chain);
 

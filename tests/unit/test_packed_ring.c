@@ -1142,20 +1142,6 @@ static void test_hostile_flags(void **state)
 	assert_int_equal(pop(r), PB_VQ_POP_EMPTY);
 	assert_false(d->broken);
 
-	/* Prefetch hints read nothing they trust: junk addresses, slots not
-	 * counted, a slot past the end of the ring. */
-	put(r, 0, 0xdeadbeef000ull, 8, 0, 0, true);
-	put(r, 1, G(r->map) + r->size - 8, 8, 1, 0, true);
-	assert_int_equal(pb_pq_dev_avail(d), 2);
-	for (uint16_t a = 0; a < 20; a++) {
-		pb_pq_dev_prefetch(d, a, a & 1);
-		pb_pq_dev_prefetch(d, (uint16_t)(0xfff0 + a), true);
-	}
-	assert_false(d->broken);
-	r->drv.desc[0].flags = 0;
-	r->drv.desc[1].flags = 0;
-	d->avail_ahead = 0;
-
 	/* Counted as available, then flipped back before the pop. */
 	put(r, 0, G(buf(r, 0)), 8, 0, 0, true);
 	put(r, 1, G(buf(r, 1)), 8, 1, 0, true);
