@@ -29,6 +29,10 @@
  *   hugetlb=0|1      virtio only: back the memfd with huge pages (0)
  *   packed=0|1       virtio only: ask for packed rings; split if the backend lacks them (0)
  *   reconnect-ms=N   client sockets: retry interval after a loss (1000)
+ *   copy=auto|cache|stream
+ *                    how tx writes frames into buffers the peer reads:
+ *                    ordinary stores, streaming (non-temporal) stores, or
+ *                    auto: time both while running and keep the faster (auto)
  *
  * Life cycle. pb_port_open() never waits for the peer: a server port is up
  * once a peer has connected and set up its queues; a client port tries to
@@ -90,6 +94,7 @@ struct pb_port_stats {
 	uint64_t peer_errors; /**< protocol violations by the peer (each breaks the link) */
 	uint64_t connects;    /**< times the port came up */
 	uint64_t disconnects; /**< times it went down */
+	uint64_t tx_streamed; /**< frames tx_burst wrote with streaming stores (copy=) */
 };
 
 /** What the port negotiated; valid while the port is up. */

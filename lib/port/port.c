@@ -40,6 +40,7 @@ PB_API struct pb_port *pb_port_open(const char *spec)
 	}
 	port->ops = port->spec.role == PB_ROLE_DEVICE ? &pb_vhost_port_ops : &pb_virtio_port_ops;
 	port->max_frame = port->spec.mtu + PB_ETH_OVERHEAD;
+	pb_tx_copy_init(&port->tx_copy, port->spec.copy);
 	port->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (port->epfd < 0) {
 		ret = -errno;
@@ -102,6 +103,7 @@ PB_API int pb_port_prepare_sleep(struct pb_port *port, unsigned what)
 PB_API void pb_port_get_stats(const struct pb_port *port, struct pb_port_stats *stats)
 {
 	*stats = port->stats;
+	stats->tx_streamed = port->tx_copy.streamed;
 	port->ops->get_stats(port, stats);
 }
 

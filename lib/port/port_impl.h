@@ -9,6 +9,7 @@
 #include <patchbay/port.h>
 
 #include "port/spec.h"
+#include "port/tx_copy.h"
 
 /* Frames handled per burst call at most; larger requests return this many. */
 #define PB_PORT_MAX_BURST 256
@@ -35,6 +36,7 @@ struct pb_port {
 	int epfd;
 	uint32_t max_frame;	    /* largest Ethernet frame: mtu + 18 */
 	struct pb_port_stats stats; /* the data-path counters */
+	struct pb_tx_copy tx_copy;  /* how tx_burst copies (copy=) */
 	void *priv;		    /* the driver's state */
 };
 

@@ -230,6 +230,19 @@ static const char *parse_reconnect_ms(struct pb_port_spec *out, const char *v, s
 	return NULL;
 }
 
+static const char *const copy_names[] = {"auto", "cache", "stream"};
+
+static const char *parse_copy(struct pb_port_spec *out, const char *v, size_t n)
+{
+	for (size_t i = 0; i < PB_ARRAY_SIZE(copy_names); i++) {
+		if (strlen(copy_names[i]) == n && memcmp(copy_names[i], v, n) == 0) {
+			out->copy = (enum pb_copy_mode)i;
+			return NULL;
+		}
+	}
+	return "expected auto, cache or stream";
+}
+
 /* The order here is the order of the "expected one of" list and the usage. */
 static const struct spec_key keys[] = {
     {"server", parse_server, FOR_BOTH, 0, "listen on PATH (default: vhost 1, virtio 0)"},
@@ -246,6 +259,8 @@ static const struct spec_key keys[] = {
      "virtio only: ask for packed rings, split if the backend lacks them (0)"},
     {"reconnect-ms", parse_reconnect_ms, FOR_BOTH, 8,
      "client sockets: retry interval after a loss, 1..3600000 (1000)"},
+    {"copy", parse_copy, FOR_BOTH, 10,
+     "how tx writes frames: auto (measure and pick), cache or stream (auto)"},
 };
 
 /* ---- messages ---- */
@@ -316,6 +331,7 @@ static void set_defaults(struct pb_port_spec *out, enum pb_port_role role)
 	out->hugetlb = false;
 	out->packed = false;
 	out->reconnect_ms = 1000;
+	out->copy = PB_COPY_AUTO;
 }
 
 static const struct spec_key *find_key(const char *k, size_t n)
@@ -470,6 +486,8 @@ int pb_port_spec_format(const struct pb_port_spec *spec, char *buf, size_t len)
 		ADD(",packed=%d", spec->packed);
 	if (spec->reconnect_ms != def.reconnect_ms)
 		ADD(",reconnect-ms=%u", spec->reconnect_ms);
+	if (spec->copy != def.copy && (unsigned)spec->copy < PB_ARRAY_SIZE(copy_names))
+		ADD(",copy=%s", copy_names[spec->copy]);
 #undef ADD
 	return snprintf(buf, len, "%s:%.*s%s",
 			role_names[spec->role == PB_ROLE_DRIVER ? PB_ROLE_DRIVER : PB_ROLE_DEVICE],

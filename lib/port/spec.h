@@ -27,6 +27,13 @@
 #define PB_SPEC_RECONNECT_MIN 1
 #define PB_SPEC_RECONNECT_MAX 3600000
 
+/* copy=: how tx_burst writes frames into the peer's view (port/tx_copy.h). */
+enum pb_copy_mode {
+	PB_COPY_AUTO,  /* measure and pick, while running (default) */
+	PB_COPY_CACHE, /* ordinary stores */
+	PB_COPY_STREAM /* streaming (non-temporal) stores for whole lines */
+};
+
 struct pb_port_spec {
 	enum pb_port_role role;
 	char path[PB_SPEC_PATH_MAX]; /* NUL-terminated, non-empty */
@@ -39,8 +46,9 @@ struct pb_port_spec {
 	bool event_idx;
 	bool indirect;
 	bool hugetlb;
-	bool packed;	       /* virtio: ask for packed rings; default 0 */
-	uint32_t reconnect_ms; /* 1..3600000; default 1000 */
+	bool packed;		/* virtio: ask for packed rings; default 0 */
+	uint32_t reconnect_ms;	/* 1..3600000; default 1000 */
+	enum pb_copy_mode copy; /* default PB_COPY_AUTO */
 };
 
 /*

@@ -261,8 +261,10 @@ static unsigned vhost_rx_burst(struct pb_port *port, struct pb_frame *frames, un
 	return got;
 }
 
-/* Copy @len bytes of @src into the writable segments of @c from @off on. */
-static void scatter(struct pb_vq_chain *c, uint32_t off, const uint8_t *src, uint32_t len)
+/* Copy @len bytes of @src into the writable segments of @c from @off on,
+ * the way @t copies (NULL: ordinary stores, as for the header). */
+static void scatter(struct pb_tx_copy *t, struct pb_vq_chain *c, uint32_t off, const uint8_t *src,
+		    uint32_t len)
 {
 	for (unsigned i = c->nout; i < c->nseg && len; i++) {
 		uint32_t l = c->seg[i].len;
@@ -271,7 +273,10 @@ static void scatter(struct pb_vq_chain *c, uint32_t off, const uint8_t *src, uin
 			continue;
 		}
 		uint32_t k = PB_MIN(l - off, len);
-		memcpy(c->seg[i].base + off, src, k);
+		if (t)
+			pb_tx_copy_bytes(t, c->seg[i].base + off, src, k, l - off);
+		else
+			memcpy(c->seg[i].base + off, src, k);
 		src += k;
 		len -= k;
 		off = 0;
@@ -367,15 +372,16 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 				uint8_t *dst = c->seg[c->nout].base;
 				if (memcmp(dst, &hdr, PB_VNET_HDR_LEN) != 0)
 					memcpy(dst, &hdr, PB_VNET_HDR_LEN);
-				memcpy(dst + PB_VNET_HDR_LEN, f->data, f->len);
+				pb_tx_copy_bytes(&port->tx_copy, dst + PB_VNET_HDR_LEN, f->data,
+						 f->len, c->seg[c->nout].len - PB_VNET_HDR_LEN);
 			} else {
 				uint32_t hdr_part = 0;
 				if (off < PB_VNET_HDR_LEN) {
 					hdr_part = PB_MIN(PB_VNET_HDR_LEN - off, room);
-					scatter(c, 0, (const uint8_t *)&hdr + off, hdr_part);
+					scatter(NULL, c, 0, (const uint8_t *)&hdr + off, hdr_part);
 				}
 				if (room > hdr_part)
-					scatter(c, hdr_part,
+					scatter(&port->tx_copy, c, hdr_part,
 						(const uint8_t *)f->data +
 						    (off + hdr_part - PB_VNET_HDR_LEN),
 						room - hdr_part);
@@ -383,8 +389,10 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 			q_push(vr, c->head, room);
 			off += room;
 		}
+		pb_tx_copy_frame_done(&port->tx_copy);
 		bytes += f->len;
 	}
+	pb_tx_copy_burst_end(&port->tx_copy, sent - dropped);
 	q_flush(vr);
 	port->stats.tx_frames += sent - dropped;
 	port->stats.tx_dropped += dropped;

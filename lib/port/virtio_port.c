@@ -339,10 +339,12 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 		}
 		uint16_t id = q_free_get(tq);
 		/* The header is zero since ring reset (split_driver.c). */
-		memcpy(q_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len);
+		pb_tx_copy_frame(&port->tx_copy, q_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len,
+				 q_buf_size(tq) - PB_VNET_HDR_LEN);
 		q_post(tq, id, PB_VNET_HDR_LEN + f->len);
 		bytes += f->len;
 	}
+	pb_tx_copy_burst_end(&port->tx_copy, sent - dropped);
 	q_publish(tq);
 	port->stats.tx_frames += sent - dropped;
 	port->stats.tx_dropped += dropped;

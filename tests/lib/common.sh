@@ -257,8 +257,9 @@ expect_feature()
 }
 
 # expect_opts_features NAME OPTS: the feature bits that spec options in OPTS
-# switch off (mrg-rxbuf=0, event-idx=0, indirect=0) are off, and packed=1
-# really gave packed rings (VIRTIO_F_RING_PACKED, bit 34).
+# switch off (mrg-rxbuf=0, event-idx=0, indirect=0) are off, packed=1
+# really gave packed rings (VIRTIO_F_RING_PACKED, bit 34), and with copy=stream
+# (copy=cache) every (no) frame NAME sent was written with streaming stores.
 expect_opts_features()
 {
 	local o
@@ -269,6 +270,11 @@ expect_opts_features()
 		indirect=0) expect_feature "$1" 28 0 ;;
 		event-idx=0) expect_feature "$1" 29 0 ;;
 		packed=1) expect_feature "$1" 34 1 ;;
+		copy=stream)
+			expect_eq "$1 port.tx_streamed" "$(json_num "$1" tx_streamed)" \
+				"$(json_num "$1" tx_frames)"
+			;;
+		copy=cache) expect_eq "$1 port.tx_streamed" "$(json_num "$1" tx_streamed)" 0 ;;
 		esac
 	done
 }

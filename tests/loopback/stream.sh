@@ -12,7 +12,8 @@
 # to the two specs (e.g. queue-size=16, mtu=9000, event-idx=0).
 # Checks: both exit 0; the receiver got exactly COUNT frames and COUNT*SIZE
 # bytes, none lost, reordered, corrupted or foreign, nothing dropped; one
-# connection each; the feature bits that the options switch off are off.
+# connection each; the feature bits that the options switch off are off;
+# copy= in the sender's options did what it says (expect_opts_features).
 #
 # usage: stream.sh PBGEN [SENDER=fe] [SIZE=64] [COUNT=1000000] [LISTENER=be]
 #                        [FIRST=listener|connector] [FE_OPTS=] [BE_OPTS=]
@@ -86,6 +87,8 @@ expect_eq "rx port.connects" "$(json_num rx connects)" 1
 expect_eq "tx port.connects" "$(json_num tx connects)" 1
 expect_eq "rx exit status" "$RX_RC" 0
 expect_opts_features rx "$FE_OPTS,$BE_OPTS"
+if [ "$SENDER" = fe ]; then tx_opts=$FE_OPTS; else tx_opts=$BE_OPTS; fi
+expect_opts_features tx "$tx_opts"
 for o in ${FE_OPTS//,/ }; do
 	case "$o" in
 	queue-size=*)

@@ -205,6 +205,21 @@ static void test_mtu(void **state)
 	bad("vhost:/a,mtu=", "mtu=: missing value");
 }
 
+static void test_copy(void **state)
+{
+	(void)state;
+	assert_int_equal(ok("vhost:/a").copy, PB_COPY_AUTO);
+	assert_int_equal(ok("virtio:/a").copy, PB_COPY_AUTO);
+	assert_int_equal(ok("vhost:/a,copy=auto").copy, PB_COPY_AUTO);
+	assert_int_equal(ok("vhost:/a,copy=cache").copy, PB_COPY_CACHE);
+	assert_int_equal(ok("virtio:/a,copy=stream").copy, PB_COPY_STREAM);
+	bad("vhost:/a,copy=fast", "copy=fast", "expected auto, cache or stream");
+	bad("vhost:/a,copy=Stream", "copy=Stream", "expected auto, cache or stream");
+	bad("vhost:/a,copy=streamx", "expected auto, cache or stream");
+	bad("vhost:/a,copy=", "copy=: missing value");
+	bad("virtio:/a,copy=cache,copy=stream", "duplicate key 'copy'");
+}
+
 static void test_mac(void **state)
 {
 	static const uint8_t want[6] = {0x02, 0xab, 0xcd, 0xef, 0x00, 0x1f};
@@ -295,7 +310,7 @@ static void test_syntax_errors(void **state)
 	bad("vhost:/a,=1", "unknown key ''");
 	bad("vhost:/a,foo=1",
 	    "unknown key 'foo' (expected one of: server, client, queue-size, mtu, "
-	    "mac, mrg-rxbuf, event-idx, indirect, hugetlb, packed, reconnect-ms)");
+	    "mac, mrg-rxbuf, event-idx, indirect, hugetlb, packed, reconnect-ms, copy)");
 	bad("vhost:/a,MTU=1500", "unknown key 'MTU'");
 	bad("vhost:/a,mtu =1500", "unknown key 'mtu '");
 	bad("vhost:/a, mtu=1500", "unknown key ' mtu'");
@@ -394,6 +409,9 @@ static void test_format(void **state)
 		  "virtio:/a,queue-size=16,mrg-rxbuf=0,event-idx=0,hugetlb=1");
 	roundtrip("virtio:/a,packed=yes,hugetlb=1", "virtio:/a,hugetlb=1,packed=1");
 	roundtrip("virtio:/a,packed=0", "virtio:/a");
+	roundtrip("virtio:/a,copy=stream,packed=1", "virtio:/a,packed=1,copy=stream");
+	roundtrip("vhost:/a,copy=cache", "vhost:/a,copy=cache");
+	roundtrip("vhost:/a,copy=auto", "vhost:/a");
 
 	/* snprintf semantics: the full length, a truncated NUL-terminated text. */
 	assert_int_equal(pb_port_spec_format(&s, small, sizeof(small)), 17);
@@ -411,34 +429,26 @@ static void test_key_table(void **state)
 		assert_non_null(help);
 		assert_true(strlen(help) > 10);
 	}
-	assert_int_equal(i, 11);
+	assert_int_equal(i, 12);
 	assert_string_equal(pb_port_spec_key(0, NULL), "server");
 	assert_string_equal(pb_port_spec_key(9, NULL), "packed");
 	assert_string_equal(pb_port_spec_key(10, NULL), "reconnect-ms");
+	assert_string_equal(pb_port_spec_key(11, NULL), "copy");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults_vhost),
-	    cmocka_unit_test(test_defaults_virtio),
-	    cmocka_unit_test(test_aliases),
-	    cmocka_unit_test(test_path),
-	    cmocka_unit_test(test_server_client),
-	    cmocka_unit_test(test_booleans),
-	    cmocka_unit_test(test_queue_size),
-	    cmocka_unit_test(test_mtu),
-	    cmocka_unit_test(test_mac),
-	    cmocka_unit_test(test_reconnect),
-	    cmocka_unit_test(test_role_only_keys),
-	    cmocka_unit_test(test_all_keys),
-	    cmocka_unit_test(test_syntax_errors),
-	    cmocka_unit_test(test_duplicates),
-	    cmocka_unit_test(test_quoting),
-	    cmocka_unit_test(test_err_buffer),
-	    cmocka_unit_test(test_defaults_on_error),
-	    cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_key_table),
+	    cmocka_unit_test(test_defaults_vhost), cmocka_unit_test(test_defaults_virtio),
+	    cmocka_unit_test(test_aliases),	   cmocka_unit_test(test_path),
+	    cmocka_unit_test(test_server_client),  cmocka_unit_test(test_booleans),
+	    cmocka_unit_test(test_queue_size),	   cmocka_unit_test(test_mtu),
+	    cmocka_unit_test(test_copy),	   cmocka_unit_test(test_mac),
+	    cmocka_unit_test(test_reconnect),	   cmocka_unit_test(test_role_only_keys),
+	    cmocka_unit_test(test_all_keys),	   cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_duplicates),	   cmocka_unit_test(test_quoting),
+	    cmocka_unit_test(test_err_buffer),	   cmocka_unit_test(test_defaults_on_error),
+	    cmocka_unit_test(test_format),	   cmocka_unit_test(test_key_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
