@@ -4,7 +4,10 @@
 # `make bench` runs it; docs/PERFORMANCE.md explains every case.
 #
 # usage: bench/run.sh [--quick] [GROUP...]
-#   GROUP   fe2be be2fe limit rtt idle (default: all, in that order)
+#   GROUP   fe2be be2fe limit rtt idle (default: all, in that order), or
+#           copy: ours alone with copy=cache, copy=stream and copy=auto in
+#           each round, 64 and 1500 bytes both ways (see docs/PERFORMANCE.md,
+#           "The copy"); written to bench/results/copy.txt instead
 #   --quick a smoke run: 1 run of 2 s per case, short RTT and idle windows
 # environment:
 #   BENCH_SECS  seconds per throughput run (5)
@@ -51,7 +54,7 @@ for a in "$@"; do
 		sed -n '2,24p' "$ROOT/bench/run.sh" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
-	fe2be | be2fe | limit | rtt | idle) groups="$groups $a" ;;
+	fe2be | be2fe | limit | rtt | idle | copy) groups="$groups $a" ;;
 	*)
 		echo "bench: unknown argument '$a' (try --help)" >&2
 		exit 2
@@ -95,6 +98,12 @@ CHART=$ROOT/docs/perf.png
 mkdir -p "$RESULTS"
 OUT=$RESULTS/latest.txt
 DAT=$RESULTS/latest.dat
+COPY_ONLY=0
+if [ "${groups// /}" = copy ]; then # a study, not the results of record
+	COPY_ONLY=1
+	OUT=$RESULTS/copy.txt
+	DAT=$RESULTS/copy.dat
+fi
 
 log() { printf '# %s\n' "$*" | tee -a "$OUT.tmp"; }
 note() { printf '  %s\n' "$*" >&2; } # progress, not part of the results
@@ -309,6 +318,8 @@ R3=NA
 
 # ours_pair DIR LEN TAG: one patchbay throughput run; R = the receiver's Mpps.
 # DIR fe2be: pbgen tx virtio -> pbgen rx vhost; be2fe: pbgen tx vhost -> pbgen rx virtio.
+# TX_OPTS (e.g. ",copy=stream") is appended to the sender's spec.
+TX_OPTS=
 ours_pair() {
 	local dir=$1 len=$2 d=$WORK/$3 rxp txp
 	mkdir -p "$d"
@@ -322,11 +333,11 @@ ours_pair() {
 			R=NA
 			return
 		}
-		"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$PBGEN" tx "virtio:$d/sock" -q --cpu "$FE" -s "$len" \
+		"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$PBGEN" tx "virtio:$d/sock$TX_OPTS" -q --cpu "$FE" -s "$len" \
 			-d "$SECS" >"$d/tx.json" 2>"$d/tx.log" &
 		txp=$!
 	else
-		"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$PBGEN" tx "vhost:$d/sock" -q --cpu "$BE" -s "$len" \
+		"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$PBGEN" tx "vhost:$d/sock$TX_OPTS" -q --cpu "$BE" -s "$len" \
 			-d "$SECS" >"$d/tx.json" 2>"$d/tx.log" &
 		txp=$!
 		track $txp
@@ -758,6 +769,30 @@ idle() {
 	result idle-cpu-frontends "$(median "${of[@]}")" "$(median "${df[@]}")" %cpu
 }
 
+# copy_modes DIR LEN: RUNS rounds of ours with copy=cache, copy=stream and
+# copy=auto (the default), each value with its @c2c: how much each way of
+# copying gives in each vCPU placement, and whether auto finds the better.
+copy_modes() {
+	local dir=$1 len=$2 i m v line
+	local -A got=()
+	note "copy $dir-$len: $RUNS x (cache, stream, auto), ${SECS} s each"
+	for i in $(seq "$RUNS"); do
+		line=
+		for m in cache stream auto; do
+			TX_OPTS=",copy=$m"
+			measure ours_pair "$dir" "$len" "copy-$dir-$len-$m$i"
+			TX_OPTS=
+			v=$R$A
+			got[$m]="${got[$m]:-} $v"
+			line="$line $m $v"
+		done
+		note "  run $i (Mpps@c2c ns):$line"
+	done
+	for m in cache stream auto; do
+		runs "copy-$dir-$len $m" ${got[$m]}
+	done
+}
+
 # ---------------------------------------------------------------- run
 start=$(date +%s)
 if want fe2be; then
@@ -774,12 +809,18 @@ if want limit; then
 fi
 want rtt && rtt
 want idle && idle
+if want copy; then
+	for d in be2fe fe2be; do
+		copy_modes $d 64
+		copy_modes $d 1500
+	done
+fi
 log "noise: CPUs busy with other work just after the run: $(others_busy) of $(nproc) CPUs;" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg); the run took $(($(date +%s) - start)) s"
 
 mv "$OUT.tmp" "$OUT"
 mv "$DAT.tmp" "$DAT"
-if command -v gnuplot >/dev/null; then
+if [ $COPY_ONLY = 0 ] && command -v gnuplot >/dev/null; then
 	stamp="$(date -u '+%Y-%m-%d') $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 	if gnuplot -e "datafile='$DAT'; outfile='$CHART'; stamp='$stamp'" bench/chart.gp \
 		2>"$WORK/gnuplot.log"; then
