@@ -32,7 +32,8 @@
  *   copy=auto|cache|stream
  *                    how tx writes frames into buffers the peer reads:
  *                    ordinary stores, streaming (non-temporal) stores, or
- *                    auto: time both while running and keep the faster (auto)
+ *                    auto: time both while running and keep the faster (auto);
+ *                    streaming exists on x86-64 only, elsewhere all are cache
  *
  * Life cycle. pb_port_open() never waits for the peer: a server port is up
  * once a peer has connected and set up its queues; a client port tries to
@@ -94,7 +95,8 @@ struct pb_port_stats {
 	uint64_t peer_errors; /**< protocol violations by the peer (each breaks the link) */
 	uint64_t connects;    /**< times the port came up */
 	uint64_t disconnects; /**< times it went down */
-	uint64_t tx_streamed; /**< frames tx_burst wrote with streaming stores (copy=) */
+	uint64_t tx_streamed; /**< frames tx_burst wrote (in part) with streaming stores (copy=) */
+	uint64_t tx_copy_switches; /**< times copy=auto changed its way of copying */
 };
 
 /** What the port negotiated; valid while the port is up. */

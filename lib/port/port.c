@@ -77,7 +77,14 @@ PB_API int pb_port_fd(const struct pb_port *port)
 
 PB_API int pb_port_dispatch(struct pb_port *port)
 {
-	return port->ops->dispatch(port);
+	int rc = port->ops->dispatch(port);
+	bool up = port->ops->is_up(port);
+
+	/* A new link may have its peer on other CPUs: measure afresh. */
+	if (up && !port->was_up)
+		pb_tx_copy_reset(&port->tx_copy);
+	port->was_up = up;
+	return rc;
 }
 
 PB_API bool pb_port_is_up(const struct pb_port *port)
@@ -104,6 +111,7 @@ PB_API void pb_port_get_stats(const struct pb_port *port, struct pb_port_stats *
 {
 	*stats = port->stats;
 	stats->tx_streamed = port->tx_copy.streamed;
+	stats->tx_copy_switches = port->tx_copy.switches;
 	port->ops->get_stats(port, stats);
 }
 

@@ -37,6 +37,7 @@ struct pb_port {
 	uint32_t max_frame;	    /* largest Ethernet frame: mtu + 18 */
 	struct pb_port_stats stats; /* the data-path counters */
 	struct pb_tx_copy tx_copy;  /* how tx_burst copies (copy=) */
+	bool was_up;		    /* is_up() at the end of the last dispatch */
 	void *priv;		    /* the driver's state */
 };
 

@@ -230,7 +230,11 @@ static const char *parse_reconnect_ms(struct pb_port_spec *out, const char *v, s
 	return NULL;
 }
 
-static const char *const copy_names[] = {"auto", "cache", "stream"};
+static const char *const copy_names[] = {
+    [PB_COPY_AUTO] = "auto",
+    [PB_COPY_CACHE] = "cache",
+    [PB_COPY_STREAM] = "stream",
+};
 
 static const char *parse_copy(struct pb_port_spec *out, const char *v, size_t n)
 {

@@ -392,8 +392,9 @@ static unsigned vhost_tx_burst(struct pb_port *port, const struct pb_frame *fram
 		pb_tx_copy_frame_done(&port->tx_copy);
 		bytes += f->len;
 	}
-	pb_tx_copy_burst_end(&port->tx_copy, sent - dropped);
+	pb_tx_copy_fence(&port->tx_copy);
 	q_flush(vr);
+	pb_tx_copy_count(&port->tx_copy, sent - dropped);
 	port->stats.tx_frames += sent - dropped;
 	port->stats.tx_dropped += dropped;
 	port->stats.tx_bytes += bytes;

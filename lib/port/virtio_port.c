@@ -344,8 +344,9 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 		q_post(tq, id, PB_VNET_HDR_LEN + f->len);
 		bytes += f->len;
 	}
-	pb_tx_copy_burst_end(&port->tx_copy, sent - dropped);
+	pb_tx_copy_fence(&port->tx_copy);
 	q_publish(tq);
+	pb_tx_copy_count(&port->tx_copy, sent - dropped);
 	port->stats.tx_frames += sent - dropped;
 	port->stats.tx_dropped += dropped;
 	port->stats.tx_bytes += bytes;

@@ -311,7 +311,9 @@ bool pb_pq_dev_flush(struct pb_pq_dev *vq)
 	/* Release: the ids and lengths of the batch, the flags of its other
 	 * used descriptors and the bytes we wrote into the driver's buffers
 	 * are visible before the first used descriptor's flags. Pairs with the
-	 * driver's acquire load of those flags (pb_pq_drv_used()/take()). */
+	 * driver's acquire load of those flags (pb_pq_drv_used()/take()).
+	 * Bytes written with streaming stores are ordered only by the
+	 * caller's sfence (port/tx_copy.h). */
 	pb_store_release(&vq->desc[vq->first_pos].flags, vq->first_flags);
 	vq->pending = 0;
 

@@ -112,7 +112,8 @@ bool pb_pq_drv_publish(struct pb_pq_drv *vq)
 	/* Release: the batch's descriptors, the flags of all but its first
 	 * and the buffer contents are visible before the first's flags, which
 	 * hand the batch over. Pairs with the device's acquire load of those
-	 * flags (pb_pq_dev_avail()/pop()). */
+	 * flags (pb_pq_dev_avail()/pop()). Bytes written with streaming
+	 * stores are ordered only by the caller's sfence (port/tx_copy.h). */
 	pb_store_release(&vq->desc[vq->first_pos].flags, vq->first_flags);
 	vq->pending = 0;
 

@@ -198,7 +198,8 @@ bool pb_vq_dev_flush(struct pb_vq_dev *vq)
 		return false;
 	/* Release: the used elements and the bytes we wrote into the driver's
 	 * buffers become visible before the new index. Pairs with the
-	 * driver's acquire load of used->idx. */
+	 * driver's acquire load of used->idx. Bytes written with streaming
+	 * stores are ordered only by the caller's sfence (port/tx_copy.h). */
 	pb_store_release(&vq->used->idx, vq->used_idx);
 	vq->used_pub = vq->used_idx;
 	if (vq->callfd < 0)

@@ -112,7 +112,9 @@ bool pb_vq_drv_publish(struct pb_vq_drv *vq)
 		return false;
 	/* Release: descriptors, avail ring entries and buffer contents are
 	 * visible before the index that hands them over. Pairs with the
-	 * device's acquire load of avail->idx (pb_vq_dev_avail()). */
+	 * device's acquire load of avail->idx (pb_vq_dev_avail()). Bytes
+	 * written with streaming stores are ordered only by the caller's
+	 * sfence (port/tx_copy.h). */
 	pb_store_release(&vq->avail->idx, vq->avail_idx);
 	vq->kicked_idx = vq->avail_idx;
 	if (vq->kickfd < 0)

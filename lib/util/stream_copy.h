@@ -55,7 +55,8 @@ static inline void pb_stream_line(uint8_t *dst, const uint8_t *src)
 /*
  * Copy @len bytes from @src to @dst, where the @room bytes from @dst
  * (room >= len) may all be written: a device may write past the frame
- * within its buffer (virtio 1.x §2.7.8.2 "MAY write more than len"), and a
+ * within its buffer (virtio 1.2 §2.7.8.2, 1.1 §2.6.8.2: "MAY write more
+ * than len"), and a
  * driver owns its own buffers. The part before @dst's first line boundary
  * is copied with ordinary stores (the line may hold bytes we must not
  * touch); whole lines are streamed; a last partial line is streamed as a

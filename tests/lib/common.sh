@@ -271,8 +271,14 @@ expect_opts_features()
 		event-idx=0) expect_feature "$1" 29 0 ;;
 		packed=1) expect_feature "$1" 34 1 ;;
 		copy=stream)
-			expect_eq "$1 port.tx_streamed" "$(json_num "$1" tx_streamed)" \
-				"$(json_num "$1" tx_frames)"
+			# Streaming stores exist on x86-64 only (elsewhere copy=stream
+			# copies as cache); every test frame has a whole line to stream.
+			if [ "$(uname -m)" = x86_64 ]; then
+				expect_eq "$1 port.tx_streamed" "$(json_num "$1" tx_streamed)" \
+					"$(json_num "$1" tx_frames)"
+			else
+				expect_eq "$1 port.tx_streamed" "$(json_num "$1" tx_streamed)" 0
+			fi
 			;;
 		copy=cache) expect_eq "$1 port.tx_streamed" "$(json_num "$1" tx_streamed)" 0 ;;
 		esac

@@ -81,13 +81,20 @@ static void test_copy_frame_modes(void **state)
 	assert_int_equal(t.stream, PB_HAVE_STREAM);
 	memset(buf, 0, sizeof(buf));
 	pb_tx_copy_frame(&t, buf + 64, src, sizeof(src), 192);
-	pb_tx_copy_burst_end(&t, 1);
+	assert_int_equal(t.fence_due, PB_HAVE_STREAM);
+	pb_tx_copy_fence(&t);
+	assert_false(t.fence_due);
 	assert_memory_equal(buf + 64, src, sizeof(src));
 	assert_int_equal(t.streamed, PB_HAVE_STREAM ? 1 : 0);
-	assert_false(t.fence_due); /* burst_end fenced */
+
+	/* A frame with no whole line to stream is not counted as streamed. */
+	pb_tx_copy_frame(&t, buf + 65, src, 60, 60);
+	assert_memory_equal(buf + 65, src, 60);
+	assert_false(t.fence_due);
+	assert_int_equal(t.streamed, PB_HAVE_STREAM ? 1 : 0);
 
 	/* Fixed modes never count windows. */
-	pb_tx_copy_burst_end(&t, 1000000);
+	pb_tx_copy_count(&t, 1000000);
 	assert_int_equal(t.left, PB_TX_COPY_WINDOW);
 }
 
@@ -98,7 +105,7 @@ static uint64_t run_windows(struct pb_tx_copy *t, uint64_t now, unsigned n, uint
 {
 	for (unsigned i = 0; i < n; i++) {
 		now += t->stream ? stream_ns : cache_ns;
-		pb_tx_copy_window_end(t, now);
+		pb_tx_copy_decide(t, now);
 	}
 	return now;
 }
@@ -142,7 +149,7 @@ static void test_auto_chooses(void **state)
 
 	/* Streaming 3x faster (CPUs far apart): it switches at the first
 	 * probe, then probes back off and it streams nearly all the time. */
-	pb_tx_copy_window_end(&t, now); /* starts the clock */
+	pb_tx_copy_decide(&t, now); /* starts the clock */
 	now = run_windows(&t, now, PB_TX_COPY_HOLD_MIN + 1, 3000, 1000);
 	assert_true(t.stream);
 	assert_int_equal(t.switches, 1);
@@ -170,7 +177,56 @@ static void test_auto_chooses(void **state)
 	assert_int_equal(t.switches, before + 2);
 }
 
-/* burst_end counts frames into windows and ends one when they run out. */
+/* Windows that say nothing about the copy are not compared. */
+static void test_auto_ignores_noise(void **state)
+{
+	struct pb_tx_copy t;
+	uint64_t now = 1000;
+
+	(void)state;
+	if (!PB_HAVE_STREAM)
+		return;
+	pb_tx_copy_init(&t, PB_COPY_AUTO);
+	pb_tx_copy_decide(&t, now);
+
+	/* A low rate (windows of 60 ms): ordinary stores, never a probe. */
+	now = run_windows(&t, now, 100, 60000000, 20000000);
+	assert_false(t.stream);
+	assert_false(t.probing);
+	assert_int_equal(t.switches, 0);
+
+	/* A probe window 10x longer than its base (a preemption, an outage):
+	 * back home, hold unchanged, no switch. */
+	now = run_windows(&t, now, PB_TX_COPY_HOLD_MIN, 1000, 1000);
+	assert_true(t.probing);
+	assert_true(t.stream);
+	now += 10000;
+	pb_tx_copy_decide(&t, now);
+	assert_false(t.stream);
+	assert_false(t.probing);
+	assert_int_equal(t.switches, 0);
+	assert_int_equal(t.hold, PB_TX_COPY_HOLD_MIN);
+
+	/* The clock standing still or going back only restarts the window. */
+	pb_tx_copy_decide(&t, now);
+	pb_tx_copy_decide(&t, now - 5);
+	assert_int_equal(t.held, 0);
+	assert_int_equal(t.switches, 0);
+
+	/* A reset (a new link) starts from ordinary stores and a short hold. */
+	t.stream = true;
+	t.hold = PB_TX_COPY_HOLD_MAX;
+	pb_tx_copy_reset(&t);
+	assert_false(t.stream);
+	assert_false(t.timing);
+	assert_int_equal(t.hold, PB_TX_COPY_HOLD_MIN);
+	pb_tx_copy_init(&t, PB_COPY_STREAM);
+	pb_tx_copy_reset(&t);
+	assert_true(t.stream); /* a fixed mode stays */
+}
+
+/* count() adds frames into windows, ends one when they run out, and
+ * carries the frames past its end into the next. */
 static void test_window_counting(void **state)
 {
 	struct pb_tx_copy t;
@@ -179,22 +235,21 @@ static void test_window_counting(void **state)
 	pb_tx_copy_init(&t, PB_COPY_AUTO);
 	if (t.mode != PB_COPY_AUTO)
 		return; /* no streaming on this CPU: nothing is counted */
-	pb_tx_copy_burst_end(&t, 0);
+	pb_tx_copy_count(&t, 0);
 	assert_int_equal(t.left, PB_TX_COPY_WINDOW);
-	pb_tx_copy_burst_end(&t, 32);
+	pb_tx_copy_count(&t, 32);
 	assert_int_equal(t.left, PB_TX_COPY_WINDOW - 32);
 	assert_false(t.timing);
-	pb_tx_copy_burst_end(&t, PB_TX_COPY_WINDOW); /* past the end */
+	pb_tx_copy_count(&t, PB_TX_COPY_WINDOW - 32 + 10); /* 10 past the end */
 	assert_true(t.timing);
-	assert_int_equal(t.left, PB_TX_COPY_WINDOW);
+	assert_int_equal(t.left, PB_TX_COPY_WINDOW - 10);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stream_copy_bounds),
-	    cmocka_unit_test(test_copy_frame_modes),
-	    cmocka_unit_test(test_auto_chooses),
+	    cmocka_unit_test(test_stream_copy_bounds), cmocka_unit_test(test_copy_frame_modes),
+	    cmocka_unit_test(test_auto_chooses),       cmocka_unit_test(test_auto_ignores_noise),
 	    cmocka_unit_test(test_window_counting),
 	};
 

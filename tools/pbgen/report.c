@@ -164,9 +164,10 @@ static void json_port(FILE *f, const struct pbgen_run *r)
 		",\"tx_frames\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
 		",\"tx_dropped\":%" PRIu64 ",\"tx_full\":%" PRIu64 ",\"notify_sent\":%" PRIu64
 		",\"peer_errors\":%" PRIu64 ",\"connects\":%" PRIu64 ",\"disconnects\":%" PRIu64
-		",\"tx_streamed\":%" PRIu64 "}",
+		",\"tx_streamed\":%" PRIu64 ",\"tx_copy_switches\":%" PRIu64 "}",
 		s.rx_frames, s.rx_bytes, s.tx_frames, s.tx_bytes, s.rx_dropped, s.tx_dropped,
-		s.tx_full, s.notify_sent, s.peer_errors, s.connects, s.disconnects, s.tx_streamed);
+		s.tx_full, s.notify_sent, s.peer_errors, s.connects, s.disconnects, s.tx_streamed,
+		s.tx_copy_switches);
 }
 
 /*
