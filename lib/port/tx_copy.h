@@ -8,7 +8,7 @@
  * Why choose at run time: which way is faster depends on where the two
  * CPUs sit, and a hypervisor moves them. Measured on the benchmark machine
  * (docs/PERFORMANCE.md): with the CPUs sharing a cache, 64-byte frames
- * run 1.2-1.7x faster with ordinary stores; without, 3x faster streamed.
+ * run 1.2-1.8x faster with ordinary stores; without, 1.4-3.2x faster streamed.
  *
  * How auto chooses: it times windows of PB_TX_COPY_WINDOW frames. After
  * `hold` windows one way it runs one window (a probe) the other way and
