@@ -89,18 +89,6 @@ static int broken(struct pb_vq_dev *vq, const char *why, unsigned value)
 	return PB_VQ_POP_BROKEN;
 }
 
-/* Read a descriptor once into a local: the driver may rewrite it while we
- * look, and only the copy is used. memcpy because an indirect table the
- * driver placed may be misaligned (the spec sets no alignment for it). */
-static inline struct vring_desc read_desc(const struct vring_desc *d)
-{
-	struct vring_desc copy;
-
-	memcpy(&copy, (const void *)d, sizeof(copy));
-	__asm__ volatile("" ::: "memory"); /* no re-reading d below this */
-	return copy;
-}
-
 static inline uint32_t sat_add(uint32_t a, uint32_t b)
 {
 	uint32_t r;
@@ -108,18 +96,9 @@ static inline uint32_t sat_add(uint32_t a, uint32_t b)
 	return __builtin_add_overflow(a, b, &r) ? UINT32_MAX : r;
 }
 
-int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
+int pb_vq_dev_walk(struct pb_vq_dev *vq, struct pb_vq_chain *c, uint16_t head,
+		   struct vring_desc first)
 {
-	if (unlikely(vq->broken))
-		return PB_VQ_POP_BROKEN;
-	if (vq->last_avail == vq->avail_cache)
-		return PB_VQ_POP_EMPTY;
-
-	uint16_t head = pb_load_once(&vq->avail->ring[vq->last_avail & vq->mask]);
-	vq->last_avail++;
-	if (unlikely(head >= vq->num))
-		return broken(vq, "avail head out of range", head);
-
 	c->head = head;
 	c->nseg = 0;
 	c->nout = 0;
@@ -132,10 +111,9 @@ int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
 	bool in_indirect = false;
 	bool too_long = false;
 	uint16_t i = head;
+	struct vring_desc d = first; /* desc[head], read once by the caller */
 
 	for (;;) {
-		struct vring_desc d = read_desc(&table[i]);
-
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			/* §2.7.5.3: no nesting, not with NEXT, whole descriptors. */
 			if (!vq->indirect || in_indirect)
@@ -152,6 +130,7 @@ int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
 			budget = table_len;
 			in_indirect = true;
 			i = 0;
+			d = pb_vq_read_desc(&table[0]);
 			continue;
 		}
 		if (budget-- == 0)
@@ -185,6 +164,7 @@ int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
 		i = d.next;
 		if (i >= table_len)
 			return broken(vq, "next index out of range", i);
+		d = pb_vq_read_desc(&table[i]);
 	}
 	return too_long ? PB_VQ_POP_TOO_LONG : PB_VQ_POP_OK;
 }

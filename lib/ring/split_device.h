@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mem/guest_mem.h"
 #include "ring/virtio_ring.h"
@@ -117,8 +118,67 @@ static inline uint16_t pb_vq_dev_avail(struct pb_vq_dev *vq)
 	return n;
 }
 
-/* Walk the next chain (one of those counted by pb_vq_dev_avail()). */
-int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *chain);
+/* Read a descriptor once into a local: the driver may rewrite it while we
+ * look, and only the copy is used. memcpy because an indirect table the
+ * driver placed may be misaligned (the spec sets no alignment for it). */
+static inline struct vring_desc pb_vq_read_desc(const struct vring_desc *d)
+{
+	struct vring_desc copy;
+
+	memcpy(&copy, (const void *)d, sizeof(copy));
+	__asm__ volatile("" ::: "memory"); /* no re-reading d below this */
+	return copy;
+}
+
+/* The general walk of the chain at @head (chains, indirect tables, every
+ * violation), starting from @first, the copy of desc[head] already read. */
+int pb_vq_dev_walk(struct pb_vq_dev *vq, struct pb_vq_chain *chain, uint16_t head,
+		   struct vring_desc first);
+
+/*
+ * Walk the next chain (one of those counted by pb_vq_dev_avail()).
+ *
+ * Inline for the shape virtio-net drivers post for nearly every buffer: one
+ * direct descriptor, not chained, not empty, inside one region. Those are
+ * all the checks such a chain needs (the walk's others are about links and
+ * order between descriptors); anything else, including a buffer outside
+ * guest memory, goes to pb_vq_dev_walk() with the same copy, which
+ * applies every check and names the violation. Saves the call and the loop
+ * on the data path.
+ */
+static inline int pb_vq_dev_pop(struct pb_vq_dev *vq, struct pb_vq_chain *c)
+{
+	if (unlikely(vq->broken))
+		return PB_VQ_POP_BROKEN;
+	if (vq->last_avail == vq->avail_cache)
+		return PB_VQ_POP_EMPTY;
+
+	uint16_t head = pb_load_once(&vq->avail->ring[vq->last_avail & vq->mask]);
+	vq->last_avail++;
+	if (unlikely(head >= vq->num)) {
+		pb_vq_dev_break(vq, "avail head out of range", head);
+		return PB_VQ_POP_BROKEN;
+	}
+	struct vring_desc d = pb_vq_read_desc(&vq->desc[head]);
+
+	if (likely(!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && d.len)) {
+		uint8_t *p = pb_guest_mem_gpa_to_host(vq->mem, d.addr, d.len, &vq->mem_hint);
+
+		if (likely(p)) {
+			bool writable = d.flags & VRING_DESC_F_WRITE;
+
+			c->head = head;
+			c->nseg = 1;
+			c->nout = writable ? 0 : 1;
+			c->out_len = writable ? 0 : d.len;
+			c->in_len = writable ? d.len : 0;
+			c->seg[0].base = p;
+			c->seg[0].len = d.len;
+			return PB_VQ_POP_OK;
+		}
+	}
+	return pb_vq_dev_walk(vq, c, head, d);
+}
 
 /*
  * Put a used element in the next slot; invisible until pb_vq_dev_flush().
