@@ -15,9 +15,8 @@
  * Rings are split or packed as negotiated; the q_*() helpers pick the one.
  *
  * Security model: chains come from pb_vq_dev_pop() / pb_pq_dev_pop(),
- * already translated and
- * bounded; here every length is checked against what the chain holds and
- * what the link carries before a byte is copied.
+ * already translated and bounded; here every length is checked against
+ * what the chain holds and what the link carries before a byte is copied.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -81,14 +80,14 @@ static inline bool q_set_notify(struct pb_vhost_vring *vr, bool on)
 	return vr->packed ? pb_pq_dev_set_notify(&vr->pq, on) : pb_vq_dev_set_notify(&vr->dq, on);
 }
 
-static inline bool q_notify_on(const struct pb_vhost_vring *vr)
-{
-	return vr->packed ? vr->pq.desc && vr->pq.notify_on : vr->dq.desc && vr->dq.notify_on;
-}
-
 static inline bool q_mapped(const struct pb_vhost_vring *vr)
 {
 	return vr->packed ? vr->pq.desc != NULL : vr->dq.desc != NULL;
+}
+
+static inline bool q_notify_on(const struct pb_vhost_vring *vr)
+{
+	return q_mapped(vr) && (vr->packed ? vr->pq.notify_on : vr->dq.notify_on);
 }
 
 static inline struct vhost_port *vp_of(const struct pb_port *port)

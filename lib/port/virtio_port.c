@@ -15,9 +15,9 @@
  * Rings are split or packed as negotiated; the q_*() helpers pick the one.
  *
  * Security model: used elements are validated by pb_vq_drv_take() /
- * pb_pq_drv_take() (id posted
- * and in range, length within the buffer); num_buffers is checked against
- * what the device has actually published before it is followed.
+ * pb_pq_drv_take() (id posted and in range, length within the buffer);
+ * num_buffers is checked against what the device has actually published
+ * before it is followed.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -98,22 +98,10 @@ static inline bool q_broken(struct drvq q)
 	return q.packed ? q.p->broken : q.s->broken;
 }
 
-static inline uint16_t q_nfree(struct drvq q)
+/* The TX ids not posted. */
+static inline struct pb_id_fifo *q_free(struct drvq q)
 {
-	return q.packed ? q.p->nfree : q.s->nfree;
-}
-
-static inline uint16_t q_free_get(struct drvq q)
-{
-	return q.packed ? pb_pq_drv_free_get(q.p) : pb_vq_drv_free_get(q.s);
-}
-
-static inline void q_free_put(struct drvq q, uint16_t id)
-{
-	if (q.packed)
-		pb_pq_drv_free_put(q.p, id);
-	else
-		pb_vq_drv_free_put(q.s, id);
+	return q.packed ? &q.p->free : &q.s->free;
 }
 
 static inline struct virtio_port *vp_of(const struct pb_port *port)
@@ -309,7 +297,7 @@ static void reclaim_tx(struct drvq tq)
 		uint32_t len;
 		if (unlikely(!q_take(tq, &id, &len)))
 			return;
-		q_free_put(tq, id);
+		pb_id_fifo_put(q_free(tq), id);
 	}
 }
 
@@ -323,7 +311,7 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 
 	if (unlikely(!vp->fe.up))
 		return 0;
-	if (q_nfree(tq) < n)
+	if (q_free(tq)->count < n)
 		reclaim_tx(tq);
 	if (max > port->max_frame)
 		max = port->max_frame;
@@ -333,11 +321,11 @@ static unsigned virtio_tx_burst(struct pb_port *port, const struct pb_frame *fra
 			dropped++;
 			continue;
 		}
-		if (unlikely(q_nfree(tq) == 0)) {
+		if (unlikely(q_free(tq)->count == 0)) {
 			port->stats.tx_full++;
 			break;
 		}
-		uint16_t id = q_free_get(tq);
+		uint16_t id = pb_id_fifo_get(q_free(tq));
 		/* The header is zero since ring reset (split_driver.c). */
 		pb_tx_copy_frame(&port->tx_copy, q_buf(tq, id) + PB_VNET_HDR_LEN, f->data, f->len,
 				 q_buf_size(tq) - PB_VNET_HDR_LEN);

@@ -44,9 +44,9 @@ int pb_pq_drv_init(struct pb_pq_drv *vq, void *ring_mem, uint8_t *bufs, uint16_t
 	vq->num = num;
 	vq->device_writes = device_writes;
 	vq->kickfd = -1;
-	vq->free = calloc(num, sizeof(*vq->free));
+	int err = pb_id_fifo_init(&vq->free, num);
 	vq->posted = calloc(num, sizeof(*vq->posted));
-	if (!vq->free || !vq->posted) {
+	if (err || !vq->posted) {
 		pb_pq_drv_fini(vq);
 		return -ENOMEM;
 	}
@@ -74,8 +74,7 @@ void pb_pq_drv_reset(struct pb_pq_drv *vq, bool event_idx)
 	vq->inflight = 0;
 	vq->pending = 0;
 	vq->broken = false;
-	vq->nfree = 0;
-	vq->free_head = 0;
+	pb_id_fifo_clear(&vq->free);
 	if (vq->device_writes) {
 		/* RX: every buffer is the device's from the start. No device
 		 * looks at the ring yet, so a plain store of the first flags
@@ -91,7 +90,7 @@ void pb_pq_drv_reset(struct pb_pq_drv *vq, bool event_idx)
 		 * are written here once, not per frame (as split_driver.c). */
 		for (uint16_t i = 0; i < num; i++) {
 			memset(pb_pq_drv_buf(vq, i), 0, 12);
-			pb_pq_drv_free_put(vq, i);
+			pb_id_fifo_put(&vq->free, i);
 		}
 	}
 	pb_pq_drv_set_notify(vq, false);
@@ -99,9 +98,8 @@ void pb_pq_drv_reset(struct pb_pq_drv *vq, bool event_idx)
 
 void pb_pq_drv_fini(struct pb_pq_drv *vq)
 {
-	free(vq->free);
+	pb_id_fifo_fini(&vq->free);
 	free(vq->posted);
-	vq->free = NULL;
 	vq->posted = NULL;
 }
 

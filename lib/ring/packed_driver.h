@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ring/id_fifo.h"
 #include "ring/packed_ring.h"
 #include "ring/split_driver.h" /* PB_VQ_BUF_PAD: the same buffer slots */
 #include "util/compiler.h"
@@ -60,12 +61,10 @@ struct pb_pq_drv {
 	uint16_t pending;     /* buffers posted since the last publish */
 	uint16_t first_pos;   /* the batch's first slot, its flags deferred ... */
 	uint16_t first_flags; /* ... to publish */
-	uint16_t nfree;	      /* ids in free[] */
-	uint16_t free_head;   /* free[] is a FIFO ring: next id at free_head */
 	bool broken;
 	uint64_t kicks;
-	uint16_t *free;	 /* ids not posted (TX), num entries, FIFO order */
-	uint8_t *posted; /* posted[id]: 1 while the device owns it */
+	struct pb_id_fifo free; /* TX ids not posted, in FIFO order */
+	uint8_t *posted;	/* posted[id]: 1 while the device owns it */
 };
 
 /* Bytes of shared memory the ring areas need: descriptor ring, driver
@@ -224,26 +223,6 @@ static inline void pb_pq_drv_post(struct pb_pq_drv *vq, uint16_t id, uint32_t le
 		vq->avail_idx = 0;
 		vq->avail_wrap = !vq->avail_wrap;
 	}
-}
-
-/* TX ids go round in FIFO order (as with split rings), so that in steady
- * state id i lands in slot i lap after lap. */
-static inline uint16_t pb_pq_drv_free_get(struct pb_pq_drv *vq)
-{
-	uint16_t id = vq->free[vq->free_head];
-
-	if (++vq->free_head == vq->num)
-		vq->free_head = 0;
-	vq->nfree--;
-	return id;
-}
-
-static inline void pb_pq_drv_free_put(struct pb_pq_drv *vq, uint16_t id)
-{
-	uint32_t tail = (uint32_t)vq->free_head + vq->nfree;
-
-	vq->free[tail >= vq->num ? tail - vq->num : tail] = id;
-	vq->nfree++;
 }
 
 /*

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ring/id_fifo.h"
 #include "ring/virtio_ring.h"
 #include "util/compiler.h"
 
@@ -50,12 +51,10 @@ struct pb_vq_drv {
 	uint16_t avail_idx;  /* next avail slot; published by release store */
 	uint16_t kicked_idx; /* avail_idx when we last kicked (EVENT_IDX) */
 	uint16_t last_used;  /* next used slot to read */
-	uint16_t nfree;	     /* ids in free[] */
-	uint16_t free_head;  /* free[] is a FIFO ring: next id at free_head */
 	bool broken;
 	uint64_t kicks;
-	uint16_t *free;	 /* ids not posted (TX), num entries, FIFO order */
-	uint8_t *posted; /* posted[id]: 1 while the device owns it */
+	struct pb_id_fifo free; /* TX ids not posted, in FIFO order */
+	uint8_t *posted;	/* posted[id]: 1 while the device owns it */
 };
 
 /* Bytes of shared memory the ring areas need (desc, avail, used, each page aligned). */
@@ -127,8 +126,9 @@ static inline bool pb_vq_drv_take(struct pb_vq_drv *vq, uint16_t *id, uint32_t *
  * A field that already holds the value is not written again: a store would
  * take the cache line away from the device's core even if nothing changed,
  * and in steady state (in-order device, FIFO ids, same-size frames) neither
- * the descriptor nor the avail slot changes from one lap to the next. Only
- * the driver writes these fields, so reading them back is reading our own.
+ * the descriptor nor the avail slot changes from one lap to the next. The
+ * device may scribble on them (they are in memory it maps), but the compare
+ * only decides whether to store our value: it ends up there either way.
  */
 static inline void pb_vq_drv_post(struct pb_vq_drv *vq, uint16_t id, uint32_t len)
 {
@@ -140,22 +140,6 @@ static inline void pb_vq_drv_post(struct pb_vq_drv *vq, uint16_t id, uint32_t le
 		*slot = id;
 	vq->posted[id] = 1;
 	vq->avail_idx++;
-}
-
-/* TX ids go round in FIFO order, so that ids follow ring slots (see post). */
-static inline uint16_t pb_vq_drv_free_get(struct pb_vq_drv *vq)
-{
-	uint16_t id = vq->free[vq->free_head];
-
-	vq->free_head = (uint16_t)((vq->free_head + 1) & vq->mask);
-	vq->nfree--;
-	return id;
-}
-
-static inline void pb_vq_drv_free_put(struct pb_vq_drv *vq, uint16_t id)
-{
-	vq->free[(vq->free_head + vq->nfree) & vq->mask] = id;
-	vq->nfree++;
 }
 
 /*

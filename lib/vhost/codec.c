@@ -26,8 +26,6 @@
 
 #define HDR_SIZE sizeof(struct pb_vu_hdr)
 
-/* How long pb_vu_conn_send() waits for room before calling the peer broken. */
-
 const char *pb_vu_request_name(uint32_t request)
 {
 	switch (request) {

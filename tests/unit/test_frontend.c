@@ -708,7 +708,7 @@ static void test_setup_packed(void **state)
 	assert_false(fe.up);
 	assert_false(fe.pq[PB_VNET_TXQ].broken);
 	assert_int_equal(fe.pq[PB_VNET_RXQ].inflight, QSIZE);
-	assert_int_equal(fe.pq[PB_VNET_TXQ].nfree, QSIZE);
+	assert_int_equal(fe.pq[PB_VNET_TXQ].free.count, QSIZE);
 	munmap(v.base, v.size);
 	pb_vhost_frontend_fini(&fe);
 	fake_finish(&f);

@@ -578,23 +578,23 @@ static void test_free_fifo(void **state)
 	struct pb_pq_drv *v = &r->drv;
 
 	(void)state;
-	assert_int_equal(v->nfree, 5);
+	assert_int_equal(v->free.count, 5);
 	for (uint16_t i = 0; i < 3; i++)
-		assert_int_equal(pb_pq_drv_free_get(v), i);
-	pb_pq_drv_free_put(v, 1);
-	pb_pq_drv_free_put(v, 0);
-	assert_int_equal(v->nfree, 4);
+		assert_int_equal(pb_id_fifo_get(&v->free), i);
+	pb_id_fifo_put(&v->free, 1);
+	pb_id_fifo_put(&v->free, 0);
+	assert_int_equal(v->free.count, 4);
 	const uint16_t want[] = {3, 4, 1, 0};
 	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(pb_pq_drv_free_get(v), want[i]);
-	assert_int_equal(v->nfree, 0);
+		assert_int_equal(pb_id_fifo_get(&v->free), want[i]);
+	assert_int_equal(v->free.count, 0);
 	for (uint16_t i = 0; i < 5; i++)
-		pb_pq_drv_free_put(v, (uint16_t)(4 - i));
+		pb_id_fifo_put(&v->free, (uint16_t)(4 - i));
 	for (uint16_t i = 0; i < 5; i++)
-		assert_int_equal(pb_pq_drv_free_get(v), 4 - i);
+		assert_int_equal(pb_id_fifo_get(&v->free), 4 - i);
 	/* A reset starts over in order; an RX ring has none free. */
 	pb_pq_drv_reset(v, false);
-	assert_int_equal(pb_pq_drv_free_get(v), 0);
+	assert_int_equal(pb_id_fifo_get(&v->free), 0);
 	rig_free(r);
 }
 
