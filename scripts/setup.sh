@@ -16,6 +16,10 @@ packages=(
 	gcc libc6-dev                             # the default compiler
 	clang libclang-rt-14-dev                  # fuzzers: libFuzzer, sanitizers
 	libcmocka-dev                             # unit tests
+	libjansson-dev                            # patchbayd's control protocol (JSON)
+	libedit-dev                               # the patchbay CLI's shell
+	libpcap-dev                               # patchbayd's pcap: ports
+	tcpdump                                   # tests: pcap files to replay
 	dpdk                                      # DPDK 22.11 runtime
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset

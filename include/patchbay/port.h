@@ -205,6 +205,40 @@ PB_API void pb_port_get_stats(const struct pb_port *port, struct pb_port_stats *
 /** Copy what the port negotiated into @info. */
 PB_API void pb_port_get_info(const struct pb_port *port, struct pb_port_info *info);
 
+/**
+ * Does @addr lie in memory this port maps and its peer controls: the peer's
+ * regions (vhost:), or the port's own shared memfd (virtio:)?
+ *
+ * This is how a process that catches SIGBUS finds the port whose peer
+ * faulted it: a peer that truncates the file behind a mapping (or punches a
+ * hole in a huge-page memfd) makes our next access to it fault. The library
+ * installs no signal handler of its own; see pb_fault_patch().
+ *
+ * Async-signal-safe, and lock-free: it only reads the port's table of
+ * mappings, which changes only inside pb_port_dispatch() and
+ * pb_port_close(). Call it from a handler running on the thread that owns
+ * the port (a fault is raised on the faulting thread), or from that thread.
+ */
+PB_API bool pb_port_maps(const struct pb_port *port, const void *addr);
+
+/**
+ * Drop the port's peer as one that broke the protocol: counted in
+ * stats.peer_errors, the link goes down, the port waits for a new peer (a
+ * server keeps listening, a client reconnects). Nothing is sent to the peer
+ * and nothing waits for it. Use it after pb_port_maps() named the port of a
+ * fault: this also unmaps the peer's memory.
+ */
+PB_API void pb_port_drop_peer(struct pb_port *port, const char *why);
+
+/**
+ * Make the faulting access at @addr succeed: map a private zero page over
+ * the page holding it, so the instruction that faulted reads zeros (or
+ * writes into nothing the peer sees) when the handler returns. The page
+ * leaves with the rest of the mapping when the port drops its peer.
+ * Async-signal-safe. Returns 0 or a negative errno from mmap().
+ */
+PB_API int pb_fault_patch(void *addr);
+
 #ifdef __cplusplus
 }
 #endif

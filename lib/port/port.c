@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "port/port_impl.h"
@@ -122,6 +123,26 @@ PB_API void pb_port_get_info(const struct pb_port *port, struct pb_port_info *in
 	info->server = port->spec.server;
 	snprintf(info->path, sizeof(info->path), "%s", port->spec.path);
 	port->ops->get_info(port, info);
+}
+
+PB_API bool pb_port_maps(const struct pb_port *port, const void *addr)
+{
+	return port && port->ops->maps(port, addr);
+}
+
+PB_API void pb_port_drop_peer(struct pb_port *port, const char *why)
+{
+	port->ops->drop_peer(port, why ? why : "dropped by the application");
+}
+
+PB_API int pb_fault_patch(void *addr)
+{
+	long page = sysconf(_SC_PAGESIZE); /* async-signal-safe in glibc (no locks) */
+	uintptr_t base = (uintptr_t)addr & ~((uintptr_t)page - 1);
+	void *p = mmap((void *)base, (size_t)page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+	return p == MAP_FAILED ? -errno : 0;
 }
 
 uint32_t pb_port_gather(uint8_t *dst, const struct pb_vq_seg *seg, unsigned nseg, uint32_t skip,

@@ -28,6 +28,10 @@ struct pb_port_ops {
 	/* Fill the driver-specific parts of stats (connects, peer_errors, ...). */
 	void (*get_stats)(const struct pb_port *port, struct pb_port_stats *stats);
 	void (*get_info)(const struct pb_port *port, struct pb_port_info *info);
+	/* Async-signal-safe: does @addr lie in memory the peer controls? */
+	bool (*maps)(const struct pb_port *port, const void *addr);
+	/* Drop the peer as a faulty one (peer_errors), without waiting for it. */
+	void (*drop_peer)(struct pb_port *port, const char *why);
 };
 
 struct pb_port {

@@ -436,6 +436,28 @@ static void vhost_get_info(const struct pb_port *port, struct pb_port_info *info
 	memcpy(info->mac, be->config.mac, 6);
 }
 
+static bool vhost_maps(const struct pb_port *port, const void *addr)
+{
+	const struct pb_guest_mem *mem = &vp_of(port)->be.mem;
+	uintptr_t a = (uintptr_t)addr;
+
+	for (unsigned i = 0; i < mem->nregions && i < PB_GUEST_MEM_MAX_REGIONS; i++) {
+		const struct pb_guest_region *r = &mem->regions[i];
+		if (a - (uintptr_t)r->map_base < r->map_len)
+			return true;
+	}
+	return false;
+}
+
+static void vhost_drop_peer(struct pb_port *port, const char *why)
+{
+	struct pb_vhost_backend *be = &vp_of(port)->be;
+
+	vp_of(port)->rx_unpublished = false; /* the rings go with the memory */
+	be->peer_errors++;
+	pb_vhost_backend_disconnect(be, why);
+}
+
 const struct pb_port_ops pb_vhost_port_ops = {
     .name = "vhost",
     .open = vhost_open,
@@ -447,4 +469,6 @@ const struct pb_port_ops pb_vhost_port_ops = {
     .prepare_sleep = vhost_prepare_sleep,
     .get_stats = vhost_get_stats,
     .get_info = vhost_get_info,
+    .maps = vhost_maps,
+    .drop_peer = vhost_drop_peer,
 };

@@ -377,6 +377,18 @@ static void virtio_get_info(const struct pb_port *port, struct pb_port_info *inf
 	memcpy(info->mac, fe->config.mac, 6);
 }
 
+static bool virtio_maps(const struct pb_port *port, const void *addr)
+{
+	const struct pb_vhost_frontend *fe = &vp_of(port)->fe;
+
+	return fe->mem && (uintptr_t)addr - (uintptr_t)fe->mem < fe->mem_size;
+}
+
+static void virtio_drop_peer(struct pb_port *port, const char *why)
+{
+	pb_vhost_frontend_drop(&vp_of(port)->fe, why);
+}
+
 const struct pb_port_ops pb_virtio_port_ops = {
     .name = "virtio",
     .open = virtio_open,
@@ -388,4 +400,6 @@ const struct pb_port_ops pb_virtio_port_ops = {
     .prepare_sleep = virtio_prepare_sleep,
     .get_stats = virtio_get_stats,
     .get_info = virtio_get_info,
+    .maps = virtio_maps,
+    .drop_peer = virtio_drop_peer,
 };

@@ -213,6 +213,13 @@ void pb_vhost_frontend_disconnect(struct pb_vhost_frontend *fe, const char *why)
 	schedule_reconnect(fe);
 }
 
+void pb_vhost_frontend_drop(struct pb_vhost_frontend *fe, const char *why)
+{
+	if (!fe->up && fe->conn.fd < 0)
+		return;
+	lose_backend(fe, why ? why : "dropped", true);
+}
+
 int pb_vhost_frontend_dispatch(struct pb_vhost_frontend *fe)
 {
 	if (fe->up)

@@ -98,4 +98,8 @@ int pb_vhost_frontend_dispatch(struct pb_vhost_frontend *fe);
  * state; a client schedules a reconnect. */
 void pb_vhost_frontend_disconnect(struct pb_vhost_frontend *fe, const char *why);
 
+/* Drop the back-end as a faulty one (peer_errors): no goodbye, nothing
+ * waited for; a client schedules a reconnect. */
+void pb_vhost_frontend_drop(struct pb_vhost_frontend *fe, const char *why);
+
 #endif /* PB_VHOST_FRONTEND_H */

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - `patchbay`, the panel's command line: a client of patchbayd's
+ * control socket. With a command it runs that one and exits (0 done, 1 the
+ * daemon said no or cannot be reached, 2 a usage error); with none, an
+ * interactive shell.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cmdtab.h"
+#include "client.h"
+#include "shell.h"
+#include "show.h"
+
+static void usage(FILE *f)
+{
+	char dir[256];
+
+	pb_default_run_dir(dir, sizeof(dir));
+	fprintf(f, "usage: patchbay [--socket PATH | --run-dir DIR] [--json] [COMMAND [ARGS...]]\n"
+		   "\n"
+		   "Drive the patchbayd patch panel. Without a command: an interactive shell.\n"
+		   "\n"
+		   "commands:\n");
+	for (const struct pb_cmd *c = pb_cmds; c->name; c++)
+		fprintf(f, "  %-8s %-34s %s\n", c->name, c->usage, c->help);
+	fprintf(f,
+		"\n"
+		"options:\n"
+		"  -s, --socket PATH   the control socket (default %s/%s,\n"
+		"                      or $PATCHBAY_SOCKET)\n"
+		"  -r, --run-dir DIR   the daemon's run directory (its socket is DIR/%s)\n"
+		"  -j, --json          read commands print the daemon's JSON result\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"examples:\n"
+		"  patchbay add vhost:1\n"
+		"  patchbay add tap:a netns=red addr=10.0.0.1/24\n"
+		"  patchbay patch vhost:1 vhost:2 --both\n"
+		"  patchbay stats -w\n",
+		dir, PB_CTL_SOCKET_NAME, PB_CTL_SOCKET_NAME);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longs[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct pbc_view view = {0};
+	char path[512] = "";
+	int c;
+
+	if (getenv("PATCHBAY_SOCKET"))
+		snprintf(path, sizeof(path), "%s", getenv("PATCHBAY_SOCKET"));
+	/* '+': stop at the command, whose own flags are its business. */
+	while ((c = getopt_long(argc, argv, "+s:r:jh", longs, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			snprintf(path, sizeof(path), "%s", optarg);
+			break;
+		case 'r':
+			snprintf(path, sizeof(path), "%s/%s", optarg, PB_CTL_SOCKET_NAME);
+			break;
+		case 'j':
+			view.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path[0]) {
+		char dir[256];
+		pb_default_run_dir(dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/%s", dir, PB_CTL_SOCKET_NAME);
+	}
+	int n = argc - optind;
+	char **args = argv + optind;
+	if (n > 0) {
+		if (!strcmp(args[0], "help")) {
+			usage(stdout);
+			return 0;
+		}
+		/* Usage errors before touching the daemon. */
+		char err[512];
+		n = pbc_take_view_flags(n, args, &view);
+		if (n < 0)
+			return 2;
+		json_t *probe = pb_cmd_request(n, args, 0, err, sizeof(err));
+		if (!probe) {
+			fprintf(stderr, "patchbay: %s\n", err);
+			return 2;
+		}
+		json_decref(probe);
+	}
+	struct pbc_client cl;
+	if (pbc_connect(&cl, path) < 0)
+		return 1;
+	int rc = n > 0 ? pbc_run(&cl, n, args, &view) : pbc_shell(&cl);
+	pbc_close(&cl);
+	return rc;
+}

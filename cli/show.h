@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * show.h - how the CLI shows each command's result (for people; --json
+ * prints the result as the daemon sent it). One renderer per command,
+ * looked up by name; commands without one print nothing on success.
+ */
+#ifndef PBC_SHOW_H
+#define PBC_SHOW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "client.h"
+
+/* Display flags the CLI takes off the command line before the request is
+ * built: they change how a result is shown, not what is asked. */
+struct pbc_view {
+	bool json;
+	bool watch;	 /* stats -w */
+	int count;	 /* stats -w: refreshes (0: until interrupted) */
+	bool dot;	 /* topo --dot */
+	const char *svg; /* topo --svg FILE */
+	const char *png; /* topo --png FILE */
+};
+
+/* Run the command @argv on @c and show its result. Returns an exit status. */
+int pbc_run(struct pbc_client *c, int argc, char **argv, struct pbc_view *view);
+
+/* Remove the display flags from @argv (in place) into @view; returns the
+ * new argc, or -1 (printed) for a display flag without its value. */
+int pbc_take_view_flags(int argc, char **argv, struct pbc_view *view);
+
+void pbc_show_status(json_t *r);
+void pbc_show_port(json_t *r);
+void pbc_show_stats(json_t *r);
+void pbc_show_workers(json_t *r);
+void pbc_show_version(json_t *r);
+int pbc_stats_watch(struct pbc_client *c, json_t *req, int count);
+int pbc_topo(struct pbc_client *c, const struct pbc_view *view);
+
+/* "1.23M" style numbers. */
+const char *pbc_human(double v, char *buf, size_t len);
+
+#endif /* PBC_SHOW_H */
