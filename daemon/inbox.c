@@ -97,7 +97,8 @@ void pbd_handoff(struct pbd_panel *pn, struct pbd_port *p, bool up)
 	int w = PBD_PEEK(p->assigned);
 
 	PBD_SET(p->home, PBD_HOME_NONE);
-	if (!up || PBD_PEEK(p->deleting) || w < 0 || (unsigned)w >= pn->nworkers)
+	if (!up || PBD_PEEK(p->deleting) || PBD_LOAD(pn->stopping) || w < 0 ||
+	    (unsigned)w >= pn->nworkers)
 		pbd_inbox_push(&pn->link.inbox, p);
 	else
 		pbd_inbox_push(&pn->workers[w].inbox, p);

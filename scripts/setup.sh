@@ -23,6 +23,7 @@ packages=(
 	dpdk                                      # DPDK 22.11 runtime
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset
+	iputils-ping                              # tests: ping through tap ports
 	clang-format                              # make format / format-check
 	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files
