@@ -79,7 +79,7 @@ static void usage(FILE *f)
 	    "      --cpu N            pin to CPU N\n"
 	    "      --stream ID        32-bit stream id to send (default 1); rx: accept only it\n"
 	    "      --no-verify        rx: read only the sequence number of each frame\n"
-	    "      --persist          rx/echo: serve peer after peer (default: stop when the\n"
+	    "      --persist          tx/rx/echo: go on with the next peer (default: stop when the\n"
 	    "                         peer leaves)\n"
 	    "  -h, --help             this text\n"
 	    "\n"
@@ -265,8 +265,8 @@ int pbgen_parse_options(int argc, char **argv, struct pbgen_opts *o)
 		else if (o->count && (o->mode == PBGEN_RX || o->mode == PBGEN_ECHO))
 			o->idle_timeout = 2;
 	}
-	if (o->persist && o->mode != PBGEN_RX && o->mode != PBGEN_ECHO) {
-		fprintf(stderr, "pbgen: --persist is for rx and echo only\n");
+	if (o->persist && o->mode == PBGEN_PING) {
+		fprintf(stderr, "pbgen: --persist is for tx, rx and echo\n");
 		return 2;
 	}
 	if (o->mode == PBGEN_PING && o->idle_timeout <= 0) {
