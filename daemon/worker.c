@@ -168,6 +168,13 @@ static void handle_faults(struct pbd_worker *w)
 			     p->name);
 		if (p->type->drop_peer)
 			p->type->drop_peer(p, "memory fault (SIGBUS) on the peer's memory");
+		p->up = p->type->is_up(p);
+	}
+	for (unsigned i = 0; i < w->own.n;) {
+		if (!w->own.port[i]->up)
+			release(w, i); /* to the link thread, to wait for a new peer */
+		else
+			i++;
 	}
 }
 
