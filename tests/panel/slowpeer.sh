@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Nothing slow on a worker: a virtio: port whose vhost-user device accepts
+# the connection and then never answers (the set-up waits for replies that
+# never come) shares its worker with a busy patch vhost:1 -> vhost:2.
+# The set-up runs on the link thread, so the patch keeps its rate.
+# Checks: the rate through the patch while the silent device is being set
+# up and retried is at least MIN_RATIO of the rate before (medians of the
+# per-second figures); the virtio: port stays down; the daemon answers.
+#
+# usage: slowpeer.sh PBGEN PATCHBAYD=... PATCHBAY=... [MIN_RATIO=0.6]
+
+MIN_RATIO=0.6
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/panel.sh"
+pb_init "$@"
+
+# A device that accepts and then says nothing, ever.
+python3 - "$D/silent.sock" >"$D/silent.log" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(16)
+held = []
+s.settimeout(0.2)
+end = time.time() + 40
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+        held.append(c)
+        print("accepted", len(held), flush=True)
+    except socket.timeout:
+        pass
+PY
+pb_track silent $!
+pb_wait_file "$D/silent.sock" 5
+
+pbd_start --workers 1 --cpus "$CPU_B"
+pbc add vhost:1
+pbc add vhost:2
+pbc patch vhost:1 vhost:2
+
+# rate NAME SECS: run a pair for SECS and print the median of the
+# receiver's per-second rates (Mpps).
+rate()
+{
+	pbgen_bg "rx$1" rx "virtio:$RUN/vhost-2.sock" --wait 20 --idle-timeout 2 --no-verify
+	pbd_wait_link vhost:2 up 10
+	pbgen_bg "tx$1" tx "virtio:$RUN/vhost-1.sock" -d "$2" -s 64 --wait 20 -q --cpu "$CPU_A"
+	pb_wait_exit "tx$1" $(($2 + 20)) >&2
+	pb_wait_exit "rx$1" 20 >&2
+	pbd_wait_link vhost:2 down 10
+	grep -o 'rx *[0-9.]* Mpps' "$D/rx$1.log" | awk '{ print $2 }' | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
+}
+
+before=$(rate a 4)
+log "median rate before: $before Mpps"
+# The add itself runs the first set-up attempt (bounded at 5 s); the link
+# thread then retries every reconnect-ms.
+"$PATCHBAY" -r "$RUN" add virtio:slow path="$D/silent.sock" reconnect-ms=300 \
+	>"$D/add.log" 2>&1 &
+add_pid=$!
+during=$(rate b 6)
+log "median rate while the silent device is set up and retried: $during Mpps"
+wait "$add_pid" || fail "add virtio:slow failed: $(cat "$D/add.log")"
+expect_ge "attempts on the silent device" "$(grep -c accepted "$D/silent.log")" 2
+expect_eq "virtio:slow link" "$(pbd_link virtio:slow)" down
+python3 -c "import sys; b, d, m = map(float, sys.argv[1:]); sys.exit(0 if b > 0 and d >= m * b else 1)" \
+	"$before" "$during" "$MIN_RATIO" ||
+	fail "the patch's rate fell from $before to $during Mpps (below ${MIN_RATIO}x)"
+log "ok: rate kept: $during / $before Mpps"
+pbc del virtio:slow
+pbd_stop
+pb_pass "a silent vhost-user device did not slow the busy patch on the same worker ($during vs $before Mpps)"
