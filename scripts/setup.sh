@@ -24,6 +24,8 @@ packages=(
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset
 	iputils-ping                              # tests: ping through tap ports
+	qemu-system-x86 linux-image-amd64         # tests: Linux guests on vhost: ports
+	busybox-static cpio                       # tests: the guests' tiny initramfs
 	clang-format                              # make format / format-check
 	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files
