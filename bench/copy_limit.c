@@ -30,7 +30,11 @@
  * vCPUs (two threads of one core share their caches; two cores share only
  * L3), so bench/run.sh records it beside every round as a witness.
  *
- * usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N]
+ * --stream makes the producer's copy with non-temporal stores of whole lines
+ * (as a port with copy=stream does); bench/run.sh runs the loop both ways
+ * and takes the faster, so that the limit is the best the bare loop can do.
+ *
+ * usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N] [--stream]
  *                   [--tx-cpu N] [--rx-cpu N] [--warmup SECS]
  *        copy_limit --c2c [--tx-cpu N] [--rx-cpu N]
  */
@@ -48,6 +52,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/stream_copy.h"
 
 #define CL_CACHE_LINE 64
 #define CL_SLOT_SIZE  2048u /* one frame buffer, cache-line aligned */
@@ -72,6 +78,7 @@ struct cl_opts {
 	double secs, warmup;
 	int tx_cpu, rx_cpu;
 	bool c2c;
+	bool stream; /* producer copies with streaming stores */
 };
 
 static uint64_t now_ns(void)
@@ -135,12 +142,23 @@ static void produce(struct cl_shared *sh, const struct cl_ring *ring, const stru
 		for (unsigned i = 0; i < n; i++) {
 			uint8_t *s = slot(ring, prod + i);
 
-			memcpy(s, frame, o->size);
-			memcpy(s + CL_SEQ_OFF, &seq, sizeof(seq));
+			if (o->stream) {
+				/* Whole lines with non-temporal stores, as a port's
+				 * copy=stream does: the sequence number goes into
+				 * the private frame first, so each line is written
+				 * once. */
+				memcpy(frame + CL_SEQ_OFF, &seq, sizeof(seq));
+				pb_stream_copy(s, frame, o->size, CL_SLOT_SIZE);
+			} else {
+				memcpy(s, frame, o->size);
+				memcpy(s + CL_SEQ_OFF, &seq, sizeof(seq));
+			}
 			ring->len[(prod + i) & ring->mask] = o->size;
 			seq++;
 		}
 		prod += n;
+		if (o->stream)
+			pb_stream_fence(); /* the streamed lines before the index */
 		/* Pairs with the consumer's acquire load of prod: the slot
 		 * contents written above are visible before the index. */
 		atomic_store_explicit(&sh->prod, prod, memory_order_release);
@@ -291,6 +309,7 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 	    {"burst", required_argument, NULL, 'b'},  {"slots", required_argument, NULL, 'S'},
 	    {"tx-cpu", required_argument, NULL, 'T'}, {"rx-cpu", required_argument, NULL, 'R'},
 	    {"warmup", required_argument, NULL, 'W'}, {"c2c", no_argument, NULL, 'C'},
+	    {"stream", no_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -327,6 +346,9 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 			break;
 		case 'C':
 			o->c2c = true;
+			break;
+		case 'X':
+			o->stream = true;
 			break;
 		case 'h':
 			usage(stdout);

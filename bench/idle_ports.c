@@ -48,6 +48,7 @@ struct ip_opts {
 	double secs;
 	int cpu;
 	bool busy;
+	bool virtio; /* open frontends (virtio:) instead of backends */
 	const char *prefix;
 };
 
@@ -191,7 +192,8 @@ static void usage(FILE *f)
 		"  -n N         ports, 1..%u (16)\n"
 		"  -d SECS      stop after SECS (0 = at SIGTERM/SIGINT)\n"
 		"  --cpu C      pin to CPU C\n"
-		"  --busy-poll  never sleep\n",
+		"  --busy-poll  never sleep\n"
+		"  --virtio     be the frontends (virtio:) of someone else's vhost ports\n",
 		IP_MAX_PORTS);
 }
 
@@ -200,6 +202,7 @@ static int parse(int argc, char **argv, struct ip_opts *o)
 	static const struct option lo[] = {
 	    {"cpu", required_argument, NULL, 'C'},
 	    {"busy-poll", no_argument, NULL, 'B'},
+	    {"virtio", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -219,6 +222,9 @@ static int parse(int argc, char **argv, struct ip_opts *o)
 			break;
 		case 'B':
 			o->busy = true;
+			break;
+		case 'V':
+			o->virtio = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -285,7 +291,8 @@ int main(int argc, char **argv)
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = s.n};
 		char spec[4096], err[128];
 
-		snprintf(spec, sizeof(spec), "vhost:%s%u.sock", o.prefix, s.n);
+		snprintf(spec, sizeof(spec), "%s:%s%u.sock", o.virtio ? "virtio" : "vhost", o.prefix,
+			 s.n);
 		s.port[s.n] = pb_port_open(spec);
 		if (!s.port[s.n]) {
 			fprintf(stderr, "idle_ports: %s: %s\n", spec,

@@ -4,7 +4,9 @@
 # `make bench` runs it; docs/PERFORMANCE.md explains every case.
 #
 # usage: bench/run.sh [--quick] [GROUP...]
-#   GROUP   fe2be be2fe limit rtt idle (default: all, in that order), or
+#   GROUP   fe2be be2fe limit rtt idle switch idle64 (default: all, in that
+#           order; switch: patchbayd against testpmd as a switch, and the
+#           round trip through patchbayd asleep; idle64: 64 idle ports), or
 #           copy: ours alone with copy=cache, copy=stream and copy=auto in
 #           each round, 64 and 1500 bytes both ways (see docs/PERFORMANCE.md,
 #           "The copy"); written to bench/results/copy.txt instead
@@ -39,7 +41,7 @@ ARATE=${BENCH_ADAPTIVE_RATE:-2000}
 BE=${BENCH_CPU_BE:-0}
 FE=${BENCH_CPU_FE:-1}
 IDLE_PORTS=16
-GROUPS_ALL="fe2be be2fe limit rtt idle"
+GROUPS_ALL="fe2be be2fe limit rtt idle switch idle64"
 groups=""
 for a in "$@"; do
 	case "$a" in
@@ -54,7 +56,7 @@ for a in "$@"; do
 		sed -n '2,24p' "$ROOT/bench/run.sh" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
-	fe2be | be2fe | limit | rtt | idle | copy) groups="$groups $a" ;;
+	fe2be | be2fe | limit | rtt | idle | switch | idle64 | copy) groups="$groups $a" ;;
 	*)
 		echo "bench: unknown argument '$a' (try --help)" >&2
 		exit 2
@@ -267,9 +269,11 @@ if [ ! -x "$BIN/copy_limit" ]; then
 	BIN=$BUILD/bench-cc
 	mkdir -p "$BIN"
 	cflags=(-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror)
-	cc "${cflags[@]}" -o "$BIN/copy_limit" bench/copy_limit.c &&
+	cc "${cflags[@]}" -Ilib -o "$BIN/copy_limit" bench/copy_limit.c &&
 		cc "${cflags[@]}" -o "$BIN/udp_pingpong" bench/udp_pingpong.c &&
 		cc "${cflags[@]}" -Iinclude -o "$BIN/idle_ports" bench/idle_ports.c \
+			"$BUILD/lib/libpatchbay.a" &&
+		cc "${cflags[@]}" -Iinclude -o "$BIN/tester" bench/tester.c \
 			"$BUILD/lib/libpatchbay.a" || exit 1
 fi
 [ -x "$PBGEN" ] || {
@@ -396,13 +400,21 @@ dpdk_pair() {
 
 # copy_limit_run LEN: R = the bare copy loop's Mpps.
 copy_limit_run() {
-	local j=$WORK/copy-$1.json cp
-	"${NICE[@]}" timeout -k 2 $((SECS + 20)) "$BIN/copy_limit" -s "$1" -d "$SECS" \
-		--rx-cpu "$BE" --tx-cpu "$FE" >"$j" 2>"$WORK/copy-$1.log" &
-	cp=$!
-	track $cp
-	wait $cp
-	R=$(jget "$j" mpps)
+	local j=$WORK/copy-$1.json cp m v best=NA
+	# The limit is the best the bare loop can do: ordinary stores and
+	# streaming stores (which win when the two CPUs share no cache), the
+	# faster of the two.
+	for m in "" --stream; do
+		"${NICE[@]}" timeout -k 2 $((SECS + 20)) "$BIN/copy_limit" -s "$1" -d "$SECS" $m \
+			--rx-cpu "$BE" --tx-cpu "$FE" >"$j" 2>"$WORK/copy-$1.log" &
+		cp=$!
+		track $cp
+		wait $cp
+		v=$(jget "$j" mpps)
+		best=$(awk -v a="$best" -v b="$v" 'BEGIN {
+			if (b == "NA") print a; else if (a == "NA" || b + 0 > a + 0) print b; else print a }')
+	done
+	R=$best
 }
 
 # c2c_probe: C2C = the cache-line round trip between the two CPUs in ns, a
@@ -793,6 +805,227 @@ copy_modes() {
 	done
 }
 
+# ---------------------------------------------------------------- the switch
+# A switch hop measured with the tester layout (docs/PERFORMANCE.md, "The
+# switch"): bench/tester owns the frontends of both of the switch's ports in
+# one thread on CPU BE; the switch under test has CPU FE to itself.
+PBD=$BUILD/daemon/patchbayd
+PBC=$BUILD/cli/patchbay
+
+# pbd_up DIR [ARGS...]: start patchbayd on DIR (one worker on CPU FE).
+PBDP=
+pbd_up() {
+	local d=$1 i
+	shift
+	"${NICE[@]}" timeout -k 2 300 "$PBD" -r "$d" --workers 1 --cpus "$FE" -q "$@" \
+		>"$d.log" 2>&1 &
+	PBDP=$!
+	track $PBDP
+	for i in $(seq 100); do
+		"$PBC" -r "$d" version >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	note "patchbayd did not start (see $d.log)"
+	return 1
+}
+
+# switch_ours LEN TAG: tester -> vhost:a -> patchbayd -> vhost:b -> tester.
+switch_ours() {
+	local d=$WORK/$2
+	R=NA
+	pbd_up "$d" || return
+	"$PBC" -r "$d" add vhost:a >/dev/null && "$PBC" -r "$d" add vhost:b >/dev/null &&
+		"$PBC" -r "$d" patch vhost:a vhost:b >/dev/null || {
+		stop $PBDP
+		return
+	}
+	"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$BIN/tester" --cpu "$BE" -s "$1" -d "$SECS" \
+		"virtio:$d/vhost-a.sock" "virtio:$d/vhost-b.sock" >"$d.json" 2>"$d.tlog"
+	R=$(jget "$d.json" delivered_mpps)
+	R2=$(jget "$d.json" lost)
+	stop $PBDP
+}
+
+# switch_dpdk LEN TAG: the same tester through dpdk-testpmd, io forwarding
+# between two net_vhost ports, its two lcores on CPU FE.
+switch_dpdk() {
+	local d=$WORK/$2 tp
+	R=NA
+	mkdir -p "$d"
+	"${NICE[@]}" timeout -k 2 $((SECS + 40)) dpdk-testpmd --lcores "0@$FE,1@$FE" "${DPDK_EAL[@]}" \
+		--file-prefix="$PFX-$2" --vdev "net_vhost0,iface=$d/a.sock" \
+		--vdev "net_vhost1,iface=$d/b.sock" -- --no-mlockall --total-num-mbufs=16384 \
+		--forward-mode=io --auto-start --stats-period 10 >"$d/tp.log" 2>&1 &
+	tp=$!
+	track $tp
+	wait_sock "$d/a.sock" && wait_sock "$d/b.sock" || {
+		stop $tp
+		return
+	}
+	"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$BIN/tester" --cpu "$BE" -s "$1" -d "$SECS" \
+		"virtio:$d/a.sock" "virtio:$d/b.sock" >"$d/t.json" 2>"$d/t.log"
+	R=$(jget "$d/t.json" delivered_mpps)
+	stop $tp
+}
+
+switch_case() {
+	local len=$1 i o r ours=() ref=()
+	note "switch-$len: $RUNS x (patchbayd, testpmd io) with the two-port tester, ${SECS} s each"
+	for i in $(seq "$RUNS"); do
+		measure switch_ours "$len" "sw-$len-o$i"
+		o=$R$A
+		measure switch_dpdk "$len" "sw-$len-d$i"
+		r=$R$A
+		ours+=("$o")
+		ref+=("$r")
+		note "  run $i (Mpps@c2c ns): patchbayd $o, testpmd $r"
+	done
+	runs "switch-$len patchbayd" "${ours[@]}"
+	runs "switch-$len testpmd" "${ref[@]}"
+	runs "switch-$len ratio" "$(ratios ours ref)"
+	result "switch-$len" "$(median "${ours[@]}")" "$(median "${ref[@]}")" Mpps
+}
+
+# idle64 TAG: patchbayd's CPU with 64 connected idle vhost ports over
+# IDLE_SECS (frontends: bench/idle_ports --virtio on CPU BE); R = % of a core.
+idle64_ours() {
+	local d=$WORK/$1 fp i t0 t1 b0 b1 up
+	R=NA
+	pbd_up "$d" || return
+	for i in $(seq 0 63); do
+		"$PBC" -r "$d" add "vhost:$i" >/dev/null || {
+			stop $PBDP
+			return
+		}
+	done
+	"${NICE[@]}" "$BIN/idle_ports" --virtio -n 64 --cpu "$BE" -d $((IDLE_SECS + 30)) \
+		"$d/vhost-" >"$d/fe.json" 2>"$d/fe.log" &
+	fp=$!
+	track $fp
+	for i in $(seq 200); do
+		up=$("$PBC" -r "$d" --json status | python3 -c '
+import json, sys
+print(sum(p["link"] == "up" for p in json.load(sys.stdin)["ports"]))' 2>/dev/null)
+		[ "$up" = 64 ] && break
+		sleep 0.1
+	done
+	[ "$up" = 64 ] || {
+		note "idle-64ports: only $up of 64 ports came up"
+		stop $fp
+		stop $PBDP
+		return
+	}
+	sleep 1
+	t0=$(date +%s%N)
+	b0=$(runtime_ns $PBDP)
+	sleep "$IDLE_SECS"
+	b1=$(runtime_ns $PBDP)
+	t1=$(date +%s%N)
+	R=$(ns_pct "$b0" "$b1" "$t0" "$t1")
+	stop $fp
+	stop $PBDP
+}
+
+# idle64_dpdk TAG: testpmd with two connected idle net_vhost ports (it polls
+# whatever the count); R = % of a core.
+idle64_dpdk() {
+	local d=$WORK/$1 tp fp t0 t1 b0 b1
+	R=NA
+	mkdir -p "$d"
+	"${NICE[@]}" timeout -k 2 $((IDLE_SECS + 40)) dpdk-testpmd --lcores "0@$FE,1@$FE" \
+		"${DPDK_EAL[@]}" --file-prefix="$PFX-$1" --vdev "net_vhost0,iface=$d/p0.sock" \
+		--vdev "net_vhost1,iface=$d/p1.sock" -- --no-mlockall --total-num-mbufs=16384 \
+		--forward-mode=rxonly --auto-start --stats-period 10 >"$d/tp.log" 2>&1 &
+	tp=$!
+	track $tp
+	wait_sock "$d/p1.sock" || {
+		stop $tp
+		return
+	}
+	"${NICE[@]}" "$BIN/idle_ports" --virtio -n 2 --cpu "$BE" -d $((IDLE_SECS + 30)) "$d/p" \
+		>"$d/fe.json" 2>"$d/fe.log" &
+	fp=$!
+	track $fp
+	sleep 2
+	t0=$(date +%s%N)
+	b0=$(runtime_ns $tp)
+	sleep "$IDLE_SECS"
+	b1=$(runtime_ns $tp)
+	t1=$(date +%s%N)
+	R=$(ns_pct "$b0" "$b1" "$t0" "$t1")
+	stop $fp
+	stop $tp
+}
+
+idle64() {
+	local i o=() r=()
+	note "idle-64ports: $RUNS x (patchbayd 64 ports, testpmd), ${IDLE_SECS} s window"
+	for i in $(seq "$RUNS"); do
+		idle64_ours "i64-o$i"
+		o+=("$R")
+		idle64_dpdk "i64-d$i"
+		r+=("$R")
+		note "  run $i (% of a core): patchbayd ${o[-1]}, testpmd ${r[-1]}"
+	done
+	runs "idle-64ports patchbayd" "${o[@]}"
+	runs "idle-64ports testpmd" "${r[@]}"
+	result idle-64ports "$(median "${o[@]}")" "$(median "${r[@]}")" %cpu
+}
+
+# wake_ours TAG: pbgen ping -> vhost:a -> patchbayd -> vhost:b -> pbgen echo
+# and back, everyone sleeping between round trips (APINGS at ARATE/s).
+wake_ours() {
+	local d=$WORK/$1 ep pp
+	R=NA R2=NA
+	pbd_up "$d" || return
+	"$PBC" -r "$d" add vhost:a >/dev/null && "$PBC" -r "$d" add vhost:b >/dev/null &&
+		"$PBC" -r "$d" patch vhost:a vhost:b --both >/dev/null || {
+		stop $PBDP
+		return
+	}
+	"${NICE[@]}" timeout -k 2 120 "$PBGEN" echo "virtio:$d/vhost-b.sock" -q --cpu "$BE" -d 100 \
+		>"$d/echo.json" 2>"$d/echo.log" &
+	ep=$!
+	track $ep
+	"${NICE[@]}" timeout -k 2 100 "$PBGEN" ping "virtio:$d/vhost-a.sock" -q --cpu "$BE" \
+		-n "$APINGS" -r "$ARATE" >"$d/ping.json" 2>"$d/ping.log" &
+	pp=$!
+	track $pp
+	wait $pp
+	stop $ep
+	R=$(jget "$d/ping.json" rtt_us.median)
+	R2=$(jget "$d/ping.json" rtt_us.p99)
+	stop $PBDP
+}
+
+wake_rtt() {
+	local i o=() op=() k=() kp=() have_ns=1
+	if [ "$NETNS_MADE" != 1 ]; then
+		netns_up || have_ns=0
+	fi
+	note "wake-rtt: $RUNS x (through patchbayd, kernel veth UDP), $APINGS at $ARATE/s, all sleeping"
+	for i in $(seq "$RUNS"); do
+		wake_ours "wake-o$i"
+		o+=("$R")
+		op+=("$R2")
+		if [ $have_ns = 1 ]; then
+			kernel_rtt "wake-k$i" 0 -n "$APINGS" -r "$ARATE"
+			k+=("$R")
+			kp+=("$R2")
+		else
+			k+=(NA)
+			kp+=(NA)
+		fi
+		note "  run $i (us): patchbayd ${o[-1]} p99 ${op[-1]}; kernel ${k[-1]} p99 ${kp[-1]}"
+	done
+	runs "wake-rtt patchbayd median" "${o[@]}"
+	runs "wake-rtt patchbayd p99" "${op[@]}"
+	runs "wake-rtt kernel median" "${k[@]}"
+	runs "wake-rtt kernel p99" "${kp[@]}"
+	result wake-rtt "$(median "${o[@]}")" "$(median "${k[@]}")" us
+	result wake-rtt-p99 "$(median "${op[@]}")" "$(median "${kp[@]}")" us
+}
+
 # ---------------------------------------------------------------- run
 start=$(date +%s)
 if want fe2be; then
@@ -809,6 +1042,12 @@ if want limit; then
 fi
 want rtt && rtt
 want idle && idle
+if want switch; then
+	switch_case 64
+	switch_case 1500
+	wake_rtt
+fi
+want idle64 && idle64
 if want copy; then
 	for d in be2fe fe2be; do
 		copy_modes $d 64
