@@ -23,7 +23,8 @@ pid=$(cat "$D/pd.pid") || fail "no pidfile"
 kill -0 "$pid" || fail "pidfile names no process"
 PB_PIDS+=("$pid")
 log "daemon pid $pid"
-pbc version | grep -q "pid $pid" || fail "version does not name the daemon's pid"
+out=$(pbc version)
+grep -q "pid $pid" <<<"$out" || fail "version does not name the daemon's pid: $out"
 
 # The shell, fed on stdin.
 out=$(printf '%s\n' "help" "add null:src size=64 rate=200000" "add null:sink" \
@@ -72,8 +73,12 @@ grep -q -E "null:src .*\[up" <<<"$topo" && grep -q "─▶ null:sink" <<<"$topo"
 	fail "topo text: $topo"
 dot=$(pbc topo --dot)
 grep -q '"null:src" -> "null:sink"' <<<"$dot" || fail "topo --dot: $dot"
-pbc show null:src | grep -q "size .*64" || fail "show null:src"
-pbc workers | grep -q "null:s" || fail "workers lists no ports"
+# (Output captured first: grep -q stops reading early, and under pipefail
+# the writer's SIGPIPE would fail the pipeline.)
+out=$(pbc show null:src)
+grep -q "size .*64" <<<"$out" || fail "show null:src: $out"
+out=$(pbc workers)
+grep -q "null:s" <<<"$out" || fail "workers lists no ports: $out"
 pbc clear
 pbc unpatch null:src
 pbc_err 1 "not patched" unpatch null:src

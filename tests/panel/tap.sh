@@ -30,7 +30,8 @@ pbc add tap:a netns="$NS1" addr=10.77.0.1/24
 pbc add tap:b netns="$NS2" addr=10.77.0.2/24 ifname=pbtapb
 pbc add vhost:mon
 ip netns exec "$NS1" ip link show pb-a >/dev/null || fail "tap pb-a is not in $NS1"
-ip netns exec "$NS2" ip -4 addr show pbtapb | grep -q 10.77.0.2/24 || fail "pbtapb has no address"
+out=$(ip netns exec "$NS2" ip -4 addr show pbtapb)
+grep -q 10.77.0.2/24 <<<"$out" || fail "pbtapb has no address: $out"
 pbc patch tap:a tap:b --both
 pbc patch tap:a vhost:mon
 pbgen_bg mon rx "virtio:$RUN/vhost-mon.sock" --wait 20 -q
