@@ -57,7 +57,9 @@ int pbc_stats_watch(struct pbc_client *c, json_t *req, int count)
 	signal(SIGINT, on_int);
 	signal(SIGTERM, on_int);
 	for (int round = 0; !stop && (count <= 0 || round <= count); round++) {
-		json_t *rep = pbc_call(c, json_deep_copy(req));
+		json_t *rq = json_deep_copy(req);
+		json_t *rep = pbc_call(c, rq);
+		json_decref(rq);
 		if (!rep || pbc_report(rep)) {
 			json_decref(rep);
 			json_decref(prev);

@@ -4,7 +4,7 @@
 # line "N passed, N failed" counted over all of them.
 #
 #   build       gcc, debugoptimized, -Werror     all suites but fuzz/perf
-#   build-asan  gcc, ASan + UBSan                suite unit
+#   build-asan  gcc, ASan + UBSan                suites unit, panel-asan
 #   build-fuzz  clang, libFuzzer, ASan + UBSan   suite fuzz (bounded smoke runs)
 #
 # A configuration that fails to configure or build counts as one failure and
@@ -187,7 +187,7 @@ else
 		pb_log "build: no tests defined"
 	fi
 fi
-build_and_test build-asan unit
+build_and_test build-asan unit panel-asan
 build_and_test build-fuzz fuzz
 
 finished=1
