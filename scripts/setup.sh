@@ -26,6 +26,7 @@ packages=(
 	iputils-ping                              # tests: ping through tap ports
 	qemu-system-x86 linux-image-amd64         # tests: Linux guests on vhost: ports
 	busybox-static cpio                       # tests: the guests' tiny initramfs
+	graphviz                                  # patchbay topo --svg/--png, and its test
 	clang-format                              # make format / format-check
 	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files

@@ -8,7 +8,8 @@
 #    command table;
 #  - --json on read commands is valid JSON with the documented fields;
 #  - stats -w draws live rates (a null: source feeding a null: sink);
-#  - topo as text and as Graphviz DOT; show; workers; clear; unpatch; reset.
+#  - topo as text, as Graphviz DOT and drawn (SVG); show; workers; clear;
+#    unpatch; reset.
 #
 # usage: cli.sh PBGEN PATCHBAYD=... PATCHBAY=...
 
@@ -73,6 +74,9 @@ grep -q -E "null:src .*\[up" <<<"$topo" && grep -q "─▶ null:sink" <<<"$topo"
 	fail "topo text: $topo"
 dot=$(pbc topo --dot)
 grep -q '"null:src" -> "null:sink"' <<<"$dot" || fail "topo --dot: $dot"
+pbc topo --svg "$D/topo.svg"
+grep -q "<svg" "$D/topo.svg" && grep -q "null:src" "$D/topo.svg" || fail "topo --svg drew no graph"
+log "ok: topo text, DOT and SVG"
 # (Output captured first: grep -q stops reading early, and under pipefail
 # the writer's SIGPIPE would fail the pipeline.)
 out=$(pbc show null:src)
