@@ -30,7 +30,9 @@ ovs_start() {
 	}
 	OVS_PAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
 	echo "$OVS_HUGEPAGES" >/proc/sys/vm/nr_hugepages || return 1
-	mountpoint -q /dev/hugepages || mount -t hugetlbfs none /dev/hugepages || return 1
+	# A hugetlbfs of its own: the machine may have none mounted.
+	mkdir -p "$OVS_DIR/huge"
+	mount -t hugetlbfs -o pagesize=2M none "$OVS_DIR/huge" || return 1
 	mask=$(printf '0x%x' $((1 << cpu)))
 	ovsdb-tool create "$OVS_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
 	ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" \
@@ -39,8 +41,7 @@ ovs_start() {
 	ovs_vsctl --no-wait init
 	ovs_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 		other_config:dpdk-lcore-mask="$mask" other_config:pmd-cpu-mask="$mask" \
-		other_config:dpdk-socket-mem=1024 other_config:dpdk-extra="--no-pci" \
-		other_config:vhost-sock-dir="$OVS_DIR"
+		other_config:dpdk-socket-mem=1024 other_config:dpdk-extra="--no-pci --huge-dir=$OVS_DIR/huge"
 	"$OVS_SWITCHD" "unix:$OVS_DIR/db.sock" --pidfile="$OVS_DIR/vswitchd.pid" --detach \
 		--log-file="$OVS_DIR/vswitchd.log" --unixctl="$OVS_DIR/vswitchd.ctl" || return 1
 	for i in $(seq 100); do
@@ -65,6 +66,7 @@ ovs_stop() {
 	for f in vswitchd ovsdb; do
 		[ -f "$OVS_DIR/$f.pid" ] && kill -KILL "$(cat "$OVS_DIR/$f.pid")" 2>/dev/null
 	done
+	mountpoint -q "$OVS_DIR/huge" && umount "$OVS_DIR/huge"
 	[ -n "$OVS_PAGES_BEFORE" ] && echo "$OVS_PAGES_BEFORE" >/proc/sys/vm/nr_hugepages
 	OVS_PAGES_BEFORE=
 	return 0

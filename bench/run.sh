@@ -136,6 +136,10 @@ stop() {
 
 cleanup() {
 	local p
+	# An OVS-DPDK left running (interrupted mid-case) holds hugepages.
+	if [ -n "${OVS_DIR:-}" ] && declare -F ovs_stop >/dev/null; then
+		ovs_stop "$OVS_DIR" >/dev/null 2>&1
+	fi
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -239,7 +243,8 @@ runs() {
 # ---------------------------------------------------------------- setup, build
 if [ -f scripts/setup.sh ]; then
 	# gnuplot-nox draws the chart; setup.sh installs whatever is missing.
-	bash scripts/setup.sh gnuplot-nox || {
+	# gnuplot draws the chart; OVS-DPDK is a reference switch (switch-ovs-*).
+	bash scripts/setup.sh gnuplot-nox openvswitch-switch-dpdk || {
 		echo "bench: scripts/setup.sh failed" >&2
 		exit 1
 	}
@@ -306,6 +311,8 @@ log "each case: median of $RUNS run(s); throughput runs ${SECS} s; ours and the 
 log "CPUs: backend side (vhost, echo, rx of fe2be) on CPU $BE, frontend side (virtio, ping) on CPU $FE;" \
 	"priority: $PRIO"
 log "columns: ours = patchbay; dpdk = the reference: DPDK 22.11 dpdk-testpmd for fe2be/be2fe/idle-cpu,"
+log "  testpmd io forwarding between two net_vhost ports for switch-*, OVS-DPDK 3.1 for switch-ovs-*"
+log "  (both with the two-port tester), testpmd for idle-64ports, the kernel for wake-rtt,"
 log "  the bare shared-memory copy loop (bench/copy_limit) for limit-*, the kernel (UDP over veth"
 log "  between two network namespaces) for rtt-*; Mpps: higher is better, us and %cpu: lower is better"
 
@@ -868,6 +875,40 @@ switch_dpdk() {
 	stop $tp
 }
 
+# switch_ovs LEN TAG: the same tester through OVS-DPDK (bench/ovs.sh): two
+# dpdkvhostuserclient ports, a port-to-port flow, one PMD thread on CPU FE.
+switch_ovs() {
+	local d=$WORK/$2
+	R=NA
+	if ! ovs_start "$d" "$FE" >"$d.start.log" 2>&1; then
+		note "OVS-DPDK did not start: $(tail -n 2 "$d.start.log" | tr '\n' ' ')"
+		ovs_stop "$d" >/dev/null 2>&1
+		return
+	fi
+	"${NICE[@]}" timeout -k 2 $((SECS + 40)) "$BIN/tester" --cpu "$BE" -s "$1" -d "$SECS" -w 20 \
+		"virtio:$d/vu0.sock,server=1" "virtio:$d/vu1.sock,server=1" >"$d.json" 2>"$d.tlog"
+	R=$(jget "$d.json" delivered_mpps)
+	ovs_stop "$d" >/dev/null 2>&1
+}
+
+switch_ovs_case() {
+	local len=$1 i o r ours=() ref=()
+	note "switch-ovs-$len: $RUNS x (patchbayd, OVS-DPDK) with the two-port tester, ${SECS} s each"
+	for i in $(seq "$RUNS"); do
+		measure switch_ours "$len" "swo-$len-o$i"
+		o=$R$A
+		measure switch_ovs "$len" "swo-$len-v$i"
+		r=$R$A
+		ours+=("$o")
+		ref+=("$r")
+		note "  run $i (Mpps@c2c ns): patchbayd $o, OVS-DPDK $r"
+	done
+	runs "switch-ovs-$len patchbayd" "${ours[@]}"
+	runs "switch-ovs-$len ovs-dpdk" "${ref[@]}"
+	runs "switch-ovs-$len ratio" "$(ratios ours ref)"
+	result "switch-ovs-$len" "$(median "${ours[@]}")" "$(median "${ref[@]}")" Mpps
+}
+
 switch_case() {
 	local len=$1 i o r ours=() ref=()
 	note "switch-$len: $RUNS x (patchbayd, testpmd io) with the two-port tester, ${SECS} s each"
@@ -1059,6 +1100,13 @@ want idle && idle
 if want switch; then
 	switch_case 64
 	switch_case 1500
+	if [ "$(id -u)" = 0 ]; then
+		. "$ROOT/bench/ovs.sh"
+		switch_ovs_case 64
+	else
+		note "switch-ovs-64: needs root (OVS-DPDK takes hugepages): NA"
+		result switch-ovs-64 NA NA Mpps
+	fi
 	wake_rtt
 fi
 want idle64 && idle64
