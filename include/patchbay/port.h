@@ -34,6 +34,10 @@
  *                    ordinary stores, streaming (non-temporal) stores, or
  *                    auto: time both while running and keep the faster (auto);
  *                    streaming exists on x86-64 only, elsewhere all are cache
+ *   lazy=0|1         virtio only, as a client: make the first connect attempt
+ *                    (and its set-up, which waits for each reply) at the
+ *                    first pb_port_dispatch() instead of inside pb_port_open(),
+ *                    so that open never waits for the backend (0)
  *
  * Life cycle. pb_port_open() never waits for the peer: a server port is up
  * once a peer has connected and set up its queues; a client port tries to

@@ -215,6 +215,11 @@ static const char *parse_hugetlb(struct pb_port_spec *out, const char *v, size_t
 	return parse_bool(v, n, &out->hugetlb) ? NULL : BOOL_REASON;
 }
 
+static const char *parse_lazy(struct pb_port_spec *out, const char *v, size_t n)
+{
+	return parse_bool(v, n, &out->lazy) ? NULL : BOOL_REASON;
+}
+
 static const char *parse_packed(struct pb_port_spec *out, const char *v, size_t n)
 {
 	return parse_bool(v, n, &out->packed) ? NULL : BOOL_REASON;
@@ -265,6 +270,8 @@ static const struct spec_key keys[] = {
      "client sockets: retry interval after a loss, 1..3600000 (1000)"},
     {"copy", parse_copy, FOR_BOTH, 10,
      "how tx writes frames: auto (measure and pick), cache or stream (auto)"},
+    {"lazy", parse_lazy, FOR_DRIVER, 11,
+     "virtio only: connect first at the first dispatch, not inside open (0)"},
 };
 
 /* ---- messages ---- */
@@ -492,6 +499,8 @@ int pb_port_spec_format(const struct pb_port_spec *spec, char *buf, size_t len)
 		ADD(",reconnect-ms=%u", spec->reconnect_ms);
 	if (spec->copy != def.copy && (unsigned)spec->copy < PB_ARRAY_SIZE(copy_names))
 		ADD(",copy=%s", copy_names[spec->copy]);
+	if (spec->lazy != def.lazy)
+		ADD(",lazy=%d", spec->lazy);
 #undef ADD
 	return snprintf(buf, len, "%s:%.*s%s",
 			role_names[spec->role == PB_ROLE_DRIVER ? PB_ROLE_DRIVER : PB_ROLE_DEVICE],

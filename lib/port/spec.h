@@ -49,6 +49,7 @@ struct pb_port_spec {
 	bool packed;		/* virtio: ask for packed rings; default 0 */
 	uint32_t reconnect_ms;	/* 1..3600000; default 1000 */
 	enum pb_copy_mode copy; /* default PB_COPY_AUTO */
+	bool lazy;		/* client: first connect at the first dispatch, not at open */
 };
 
 /*

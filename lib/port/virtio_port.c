@@ -120,6 +120,7 @@ static int virtio_open(struct pb_port *port)
 	    .hugetlb = port->spec.hugetlb,
 	    .reconnect_ms = port->spec.reconnect_ms,
 	    .packed = port->spec.packed,
+	    .lazy = port->spec.lazy,
 	};
 	uint64_t f = PB_VNET_FEATURES & ~PB_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 

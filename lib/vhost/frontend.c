@@ -296,6 +296,12 @@ static int setup_socket(struct pb_vhost_frontend *fe)
 	int err = pb_ev_add(fe->epfd, fe->timerfd);
 	if (err)
 		return err;
+	if (fe->cfg.lazy) {
+		/* The caller's first dispatch connects (and runs the set-up):
+		 * arm the timer so that its fd says so. */
+		pb_timerfd_arm_ms(fe->timerfd, 1);
+		return 0;
+	}
 	client_connect(fe);
 	return 0;
 }

@@ -41,6 +41,7 @@ struct pb_vhost_frontend_cfg {
 	bool hugetlb;	       /* MFD_HUGETLB */
 	bool packed;	       /* ask for packed rings (split if the back-end lacks them) */
 	uint32_t reconnect_ms; /* client: retry interval; 0: PB_FE_RECONNECT_MS */
+	bool lazy;	       /* client: no connect in init; the first dispatch tries */
 };
 
 #define PB_FE_RECONNECT_MS     1000

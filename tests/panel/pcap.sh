@@ -16,6 +16,7 @@ COUNT=2000
 VIA=direct
 FORMAT=pcap
 RATE=0
+LOOP=0 # LOOP=1: the replay starts over at the end; the writer takes 3 rounds
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/panel.sh"
 pb_init "$@"
@@ -49,6 +50,17 @@ pbd_start --workers 1
 pbc add pcap:out tx="$D/out.pcap"
 case "$VIA" in
 direct)
+	if [ "$LOOP" = 1 ]; then
+		# Exactly three rounds: a sink counts, then the writer gets them.
+		pbc add pcap:in rx="$D/in.pcap" rate="$RATE" loop=1
+		pbc add null:sink
+		pbc patch pcap:in null:sink
+		pbd_wait_stat null:sink tx_frames $((3 * COUNT)) 30
+		pbc del pcap:in --force
+		expect_ge "frames replayed with loop=1" "$(pbd_stat null:sink tx_frames)" $((3 * COUNT))
+		pbd_stop
+		pb_pass "loop=1 replayed $COUNT frames at least 3 times"
+	fi
 	pbc add pcap:in rx="$D/in.pcap" rate="$RATE"
 	pbc patch pcap:in pcap:out
 	;;

@@ -5,6 +5,8 @@
 #   MODE=oneway: pbgen tx virtio:vhost-1.sock -> vhost:1 -> vhost:2 -> pbgen rx
 #   MODE=echo:   pbgen tx -> vhost:1 -> vhost:2 -> pbgen echo -> vhost:2 ->
 #                vhost:1 -> pbgen tx, which verifies every frame that returns
+#   MODE=merge:  two senders, vhost:1 and vhost:3 (stream ids 1 and 3), both
+#                patched to vhost:2: the receiver counts both streams whole
 # Checks: every frame arrives, none lost, reordered or corrupted; the
 # daemon's counters agree with pbgen's; no drops; clean shutdown.
 #
@@ -23,7 +25,15 @@ pb_init "$@"
 pbd_start --workers "$WORKERS"
 pbc add vhost:1
 pbc add vhost:2
-if [ "$MODE" = echo ]; then
+if [ "$MODE" = merge ]; then
+	pbc add vhost:3
+	pbc patch vhost:1 vhost:2
+	pbc patch vhost:3 vhost:2
+	pbgen_bg far rx "virtio:$RUN/vhost-2.sock${FE_OPTS:+,$FE_OPTS}" --wait 20 \
+		--idle-timeout 3 --no-verify -q
+	pbd_wait_link vhost:2 up 10
+	pbgen_bg tx3 tx "virtio:$RUN/vhost-3.sock" --stream 3 -n "$COUNT" -s "$SIZE" --wait 20 -q
+elif [ "$MODE" = echo ]; then
 	pbc patch vhost:1 vhost:2 --both
 	# No -n: an echo that stops at the last frame would hang up with it
 	# still in its ring; it stops 2 s after the traffic does.
@@ -43,7 +53,15 @@ expect_eq "frames sent" "$(json_num tx frames_tx)" "$COUNT"
 pb_wait_exit far 20
 pbgen_summary far
 expect_eq "pbgen $MODE exit status" "$PB_RC" 0
-if [ "$MODE" = echo ]; then
+if [ "$MODE" = merge ]; then
+	pb_wait_exit tx3 30
+	expect_eq "second sender exit status" "$PB_RC" 0
+	expect_eq "frames at the receiver, both streams" "$(json_num far frames_rx)" $((2 * COUNT))
+	expect_eq "vhost:3 rx_frames" "$(pbd_stat vhost:3 rx_frames)" "$COUNT"
+	expect_eq "vhost:2 tx_frames, merged" "$(pbd_stat vhost:2 tx_frames)" $((2 * COUNT))
+	pbd_stop
+	pb_pass "two senders merged into one receiver through patchbayd, $((2 * COUNT)) frames, none lost"
+elif [ "$MODE" = echo ]; then
 	expect_eq "frames back at the sender" "$(json_num tx frames_rx)" "$COUNT"
 	expect_eq "lost (tx, checked against what came back)" "$(json_num tx lost)" 0
 	expect_eq "corrupted" "$(json_num tx corrupted)" 0

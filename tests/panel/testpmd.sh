@@ -7,6 +7,7 @@
 #                 (LISTENER=dpdk: testpmd listens, vhost:2 has client=1)
 #   MODE=vhost-rx: pbgen tx -> vhost:1 -> virtio:1 -> testpmd net_vhost (rxonly):
 #                 patchbayd as the virtio-user driver of DPDK's vhost device
+#                 (LISTENER=ours: virtio:1 has server=1, testpmd connects)
 # Checks: every frame one side sent is what the other side counted, and the
 # daemon's counters in between agree; no drops.
 #
@@ -72,9 +73,16 @@ vu-rx)
 	tp_quit vu
 	;;
 vhost-rx)
-	tp_start vh "$CPU_A" "net_vhost0,iface=$D/vh.sock" --forward-mode=rxonly --auto-start
+	if [ "$LISTENER" = ours ]; then
+		# patchbayd's virtio: port listens, DPDK's vhost device connects.
+		pbc add virtio:1 path="$D/vh.sock" server=1
+		tp_start vh "$CPU_A" "net_vhost0,iface=$D/vh.sock,client=1" --forward-mode=rxonly \
+			--auto-start
+	else
+		tp_start vh "$CPU_A" "net_vhost0,iface=$D/vh.sock" --forward-mode=rxonly --auto-start
+	fi
 	tp_ready vh
-	pbc add virtio:1 path="$D/vh.sock"
+	[ "$LISTENER" = ours ] || pbc add virtio:1 path="$D/vh.sock"
 	pbd_wait_link virtio:1 up 20
 	pbc patch vhost:1 virtio:1
 	pbgen_bg tx tx "virtio:$RUN/vhost-1.sock" -n "$COUNT" -s "$SIZE" --wait 20 -q

@@ -263,6 +263,9 @@ static void test_role_only_keys(void **state)
 	bad("vhost:/a,packed=1", "packed: only for virtio ports (this is a vhost port)");
 	bad("virtio:/a,packed=2", "packed=2", "not a boolean");
 	bad("virtio:/a,packed=1,packed=0", "duplicate key 'packed'");
+	assert_true(ok("virtio:/a,lazy=1").lazy);
+	assert_false(ok("virtio:/a").lazy);
+	bad("vhost:/a,lazy=1", "lazy: only for virtio ports (this is a vhost port)");
 }
 
 static void test_all_keys(void **state)
@@ -310,7 +313,7 @@ static void test_syntax_errors(void **state)
 	bad("vhost:/a,=1", "unknown key ''");
 	bad("vhost:/a,foo=1",
 	    "unknown key 'foo' (expected one of: server, client, queue-size, mtu, "
-	    "mac, mrg-rxbuf, event-idx, indirect, hugetlb, packed, reconnect-ms, copy)");
+	    "mac, mrg-rxbuf, event-idx, indirect, hugetlb, packed, reconnect-ms, copy, lazy)");
 	bad("vhost:/a,MTU=1500", "unknown key 'MTU'");
 	bad("vhost:/a,mtu =1500", "unknown key 'mtu '");
 	bad("vhost:/a, mtu=1500", "unknown key ' mtu'");
@@ -410,6 +413,7 @@ static void test_format(void **state)
 	roundtrip("virtio:/a,packed=yes,hugetlb=1", "virtio:/a,hugetlb=1,packed=1");
 	roundtrip("virtio:/a,packed=0", "virtio:/a");
 	roundtrip("virtio:/a,copy=stream,packed=1", "virtio:/a,packed=1,copy=stream");
+	roundtrip("virtio:/a,lazy=1,copy=cache", "virtio:/a,copy=cache,lazy=1");
 	roundtrip("vhost:/a,copy=cache", "vhost:/a,copy=cache");
 	roundtrip("vhost:/a,copy=auto", "vhost:/a");
 
@@ -429,11 +433,12 @@ static void test_key_table(void **state)
 		assert_non_null(help);
 		assert_true(strlen(help) > 10);
 	}
-	assert_int_equal(i, 12);
+	assert_int_equal(i, 13);
 	assert_string_equal(pb_port_spec_key(0, NULL), "server");
 	assert_string_equal(pb_port_spec_key(9, NULL), "packed");
 	assert_string_equal(pb_port_spec_key(10, NULL), "reconnect-ms");
 	assert_string_equal(pb_port_spec_key(11, NULL), "copy");
+	assert_string_equal(pb_port_spec_key(12, NULL), "lazy");
 }
 
 int main(void)
