@@ -305,12 +305,17 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct cl_opts *o)
 {
 	static const struct option lo[] = {
-	    {"size", required_argument, NULL, 's'},   {"duration", required_argument, NULL, 'd'},
-	    {"burst", required_argument, NULL, 'b'},  {"slots", required_argument, NULL, 'S'},
-	    {"tx-cpu", required_argument, NULL, 'T'}, {"rx-cpu", required_argument, NULL, 'R'},
-	    {"warmup", required_argument, NULL, 'W'}, {"c2c", no_argument, NULL, 'C'},
+	    {"size", required_argument, NULL, 's'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"burst", required_argument, NULL, 'b'},
+	    {"slots", required_argument, NULL, 'S'},
+	    {"tx-cpu", required_argument, NULL, 'T'},
+	    {"rx-cpu", required_argument, NULL, 'R'},
+	    {"warmup", required_argument, NULL, 'W'},
+	    {"c2c", no_argument, NULL, 'C'},
 	    {"stream", no_argument, NULL, 'X'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

@@ -291,8 +291,8 @@ int main(int argc, char **argv)
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = s.n};
 		char spec[4096], err[128];
 
-		snprintf(spec, sizeof(spec), "%s:%s%u.sock", o.virtio ? "virtio" : "vhost", o.prefix,
-			 s.n);
+		snprintf(spec, sizeof(spec), "%s:%s%u.sock", o.virtio ? "virtio" : "vhost",
+			 o.prefix, s.n);
 		s.port[s.n] = pb_port_open(spec);
 		if (!s.port[s.n]) {
 			fprintf(stderr, "idle_ports: %s: %s\n", spec,

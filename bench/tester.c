@@ -110,9 +110,10 @@ int main(int argc, char **argv)
 			unsigned n = BURST;
 			if (rate > 0) {
 				uint64_t allowed = (uint64_t)((double)(t - t0) * rate / 1e9) + 1;
-				n = allowed > sent ? (unsigned)(allowed - sent < BURST ? allowed - sent
-										: BURST)
-						   : 0;
+				n = allowed > sent
+					? (unsigned)(allowed - sent < BURST ? allowed - sent
+									    : BURST)
+					: 0;
 			}
 			for (unsigned i = 0; i < n; i++)
 				memcpy(buf[i] + 14, &(uint64_t){seq + i}, 8);
@@ -148,8 +149,8 @@ int main(int argc, char **argv)
 	double span = (double)(t_end - t_start) / 1e9;
 	printf("{\"size\":%u,\"sent\":%llu,\"received\":%llu,\"lost\":%lld,\"reordered\":%llu,"
 	       "\"offered_mpps\":%.3f,\"delivered_mpps\":%.3f}\n",
-	       size, (unsigned long long)sent, (unsigned long long)got,
-	       (long long)(sent - got), (unsigned long long)reordered,
+	       size, (unsigned long long)sent, (unsigned long long)got, (long long)(sent - got),
+	       (unsigned long long)reordered,
 	       span > 0 ? (double)(sent - sent_at_start) / span / 1e6 : 0,
 	       span > 0 ? (double)(got - got_at_start) / span / 1e6 : 0);
 	pb_port_close(a);
