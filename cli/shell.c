@@ -101,6 +101,7 @@ static char *next_type(const char *text, int state)
 static char **complete(const char *text, int start, int end)
 {
 	(void)end;
+	rl_completion_append_character = ' ';
 	/* The first word is a command; later words complete by its table entry. */
 	char first[32] = "";
 	if (sscanf(rl_line_buffer, "%31s", first) != 1 || start == 0 ||
@@ -113,8 +114,10 @@ static char **complete(const char *text, int start, int end)
 		refresh_ports();
 		return rl_completion_matches(text, next_port);
 	}
-	if (c->complete == PB_COMPLETE_TYPES)
+	if (c->complete == PB_COMPLETE_TYPES) {
+		rl_completion_append_character = '\0'; /* the ID follows the colon */
 		return rl_completion_matches(text, next_type);
+	}
 	return NULL;
 }
 
