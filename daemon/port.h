@@ -45,6 +45,9 @@ struct pbd_port_type {
 	const char *const *keys; /* option keys it takes (NULL-terminated) */
 	bool source;		 /* makes frames by itself (pcap rx, null source):
 				    rx only while patched */
+	bool slow_dispatch;	 /* dispatch may wait for the peer while down (a virtio:
+				    set-up): the link thread runs each attempt on a
+				    thread of its own */
 	/* Create from @opts (already checked against keys). On failure write
 	 * a message naming the problem into @err and return -errno. */
 	int (*open)(struct pbd_port *p, const struct pbd_opts *opts, char *err, size_t errlen);
@@ -96,6 +99,10 @@ struct pbd_port {
 	/* Control-private: what `clear` saw, subtracted from what is shown. */
 	struct pbd_port_ctr ctr_base;
 	struct pb_port_stats lib_base;
+
+	/* Link thread and its attempt threads (link.c). */
+	bool attempting;  /* atomic: an attempt thread is dispatching it */
+	bool in_link_set; /* its fd is in the link thread's epoll set */
 
 	/* Owner-private. */
 	struct pbd_port *next_in_inbox;

@@ -44,6 +44,7 @@ const struct pbd_port_type pbd_port_virtio = {
     .name = "virtio",
     .summary = "virtio-user driver of an external vhost-user device (path= required)",
     .keys = virtio_keys,
+    .slow_dispatch = true,
     .open = virtio_open,
     PBD_LIB_OPS,
 };
