@@ -31,10 +31,13 @@
  * L3), so bench/run.sh records it beside every round as a witness.
  *
  * --stream makes the producer's copy with non-temporal stores of whole lines
- * (as a port with copy=stream does); bench/run.sh runs the loop both ways
- * and takes the faster, so that the limit is the best the bare loop can do.
+ * (as a port with copy=stream does), and --stride the distance between two
+ * slots (2048, or 2112 as a port's buffers lie: off multiples of 1 KiB, so
+ * that consecutive frames do not fall in the same few cache sets);
+ * bench/run.sh runs the loop every way and takes the fastest, so that the
+ * limit is the best the bare loop can do.
  *
- * usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N] [--stream]
+ * usage: copy_limit [-s SIZE] [-d SECS] [-b BURST] [--slots N] [--stream] [--stride N]
  *                   [--tx-cpu N] [--rx-cpu N] [--warmup SECS]
  *        copy_limit --c2c [--tx-cpu N] [--rx-cpu N]
  */
@@ -56,7 +59,8 @@
 #include "util/stream_copy.h"
 
 #define CL_CACHE_LINE 64
-#define CL_SLOT_SIZE  2048u /* one frame buffer, cache-line aligned */
+#define CL_SLOT_SIZE  2048u /* one frame buffer, cache-line aligned (--stride) */
+#define CL_MAX_STRIDE 4096u
 #define CL_MAX_FRAME  CL_SLOT_SIZE
 #define CL_SEQ_OFF    22u /* where pbgen keeps its sequence number (14 + 8) */
 #define CL_MAX_BURST  256u
@@ -78,7 +82,8 @@ struct cl_opts {
 	double secs, warmup;
 	int tx_cpu, rx_cpu;
 	bool c2c;
-	bool stream; /* producer copies with streaming stores */
+	bool stream;	 /* producer copies with streaming stores */
+	unsigned stride; /* slot stride: 2048, or 2112 as a port's buffers */
 };
 
 static uint64_t now_ns(void)
@@ -109,11 +114,12 @@ struct cl_ring {
 	uint32_t *len;
 	uint8_t *buf;
 	unsigned mask;
+	unsigned stride; /* bytes from one slot to the next */
 };
 
 static uint8_t *slot(const struct cl_ring *r, uint32_t idx)
 {
-	return r->buf + (size_t)(idx & r->mask) * CL_SLOT_SIZE;
+	return r->buf + (size_t)(idx & r->mask) * r->stride;
 }
 
 /* The producer: runs until the consumer sets stop. */
@@ -305,17 +311,12 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct cl_opts *o)
 {
 	static const struct option lo[] = {
-	    {"size", required_argument, NULL, 's'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"burst", required_argument, NULL, 'b'},
-	    {"slots", required_argument, NULL, 'S'},
-	    {"tx-cpu", required_argument, NULL, 'T'},
-	    {"rx-cpu", required_argument, NULL, 'R'},
-	    {"warmup", required_argument, NULL, 'W'},
-	    {"c2c", no_argument, NULL, 'C'},
-	    {"stream", no_argument, NULL, 'X'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"size", required_argument, NULL, 's'},   {"duration", required_argument, NULL, 'd'},
+	    {"burst", required_argument, NULL, 'b'},  {"slots", required_argument, NULL, 'S'},
+	    {"tx-cpu", required_argument, NULL, 'T'}, {"rx-cpu", required_argument, NULL, 'R'},
+	    {"warmup", required_argument, NULL, 'W'}, {"c2c", no_argument, NULL, 'C'},
+	    {"stream", no_argument, NULL, 'X'},	      {"stride", required_argument, NULL, 'Y'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -325,7 +326,8 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 			      .secs = 5,
 			      .warmup = 0.5,
 			      .tx_cpu = 1,
-			      .rx_cpu = 0};
+			      .rx_cpu = 0,
+			      .stride = CL_SLOT_SIZE};
 	while ((c = getopt_long(argc, argv, "s:d:b:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -355,6 +357,9 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 		case 'X':
 			o->stream = true;
 			break;
+		case 'Y':
+			o->stride = (unsigned)strtoul(optarg, NULL, 0);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -364,6 +369,7 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 		}
 	}
 	if (optind != argc || o->size < CL_SEQ_OFF + 8 || o->size > CL_MAX_FRAME || !o->burst ||
+	    o->stride < CL_SLOT_SIZE || o->stride > CL_MAX_STRIDE || o->stride % CL_CACHE_LINE ||
 	    o->burst > CL_MAX_BURST || o->slots < 2 || o->slots > 32768 ||
 	    (o->slots & (o->slots - 1)) || o->burst > o->slots || !(o->secs > 0) ||
 	    !(o->warmup >= 0)) {
@@ -388,7 +394,7 @@ int main(int argc, char **argv)
 		return 2;
 	hdr = (hdr + 4095) & ~(size_t)4095;
 	lens = ((size_t)o.slots * sizeof(uint32_t) + 4095) & ~(size_t)4095;
-	len = hdr + lens + (size_t)o.slots * CL_SLOT_SIZE;
+	len = hdr + lens + (size_t)o.slots * o.stride;
 	fd = memfd_create("pb-copy-limit", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)len)) {
 		perror("copy_limit: memfd");
@@ -401,8 +407,10 @@ int main(int argc, char **argv)
 	}
 	close(fd);
 	sh = (struct cl_shared *)mem;
-	ring = (struct cl_ring){
-	    .len = (uint32_t *)(mem + hdr), .buf = mem + hdr + lens, .mask = o.slots - 1};
+	ring = (struct cl_ring){.len = (uint32_t *)(mem + hdr),
+				.buf = mem + hdr + lens,
+				.mask = o.slots - 1,
+				.stride = o.stride};
 
 	child = fork();
 	if (child < 0) {
