@@ -16,6 +16,27 @@ pb_init "$@"
 RUN=$D/run
 pbc_err 1 "patchbayd is not running" status
 
+# The daemon's own bad options: exit 2 (usage) or 1, a message naming them,
+# and nothing left behind.
+pbd_bad()
+{
+	local want_rc=$1 want=$2 out rc
+	shift 2
+	out=$(timeout 10 "$PATCHBAYD" -r "$D/bad-run" "$@" 2>&1)
+	rc=$?
+	[ "$rc" -eq "$want_rc" ] || fail "patchbayd $*: exit $rc, expected $want_rc ($out)"
+	grep -q -E -- "$want" <<<"$out" || fail "patchbayd $*: said '$out', expected /$want/"
+	log "ok: patchbayd $* -> $rc: $(tail -n 1 <<<"$out")"
+}
+pbd_bad 2 "--workers 0: expected 1..64" --workers 0
+pbd_bad 2 "--cpus 1-x: expected a list" --cpus 1-x
+pbd_bad 2 "--idle-us -5: expected 0..10000000" --idle-us -5
+pbd_bad 2 "unexpected argument 'extra'" extra
+pbd_bad 2 "usage: patchbayd" --no-such-option
+pbd_bad 1 "--group no-such-group-x: no such group" --group no-such-group-x
+pbd_bad 1 "/nonexistent.conf: No such file" --config /nonexistent.conf
+[ -z "$(find "$D/bad-run" -type s 2>/dev/null)" ] || fail "a refused start left sockets behind"
+
 pbd_start --workers 1
 pbc add vhost:1
 pbc add vhost:2
@@ -91,10 +112,35 @@ PY
 
 after=$(pbd_status_snapshot)
 expect_eq "status before and after every mistake" "$after" "$before"
+# A second daemon on the same run directory refuses, and harms nothing.
+out=$(timeout 10 "$PATCHBAYD" -r "$RUN" 2>&1) && fail "a second daemon started on $RUN"
+grep -q "another patchbayd is serving this run directory" <<<"$out" ||
+	fail "second daemon: '$out'"
+log "ok: a second daemon refused: $(tail -n 1 <<<"$out")"
+expect_eq "status after the second daemon's attempt" "$(pbd_status_snapshot)" "$before"
 pb_wait_exit tx 30
 pbgen_summary tx
 expect_eq "traffic through it all: pbgen tx exit status" "$PB_RC" 0
 expect_eq "lost" "$(json_num tx lost)" 0
+# The table is full at 1024 ports: the next add says so.
+python3 - "$RUN/control.sock" <<'PY' || fail "filling the panel"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+f.readline()
+n = 0
+while True:
+    f.write(json.dumps({"cmd": "add", "args": {"port": f"null:{n}"}}).encode() + b"\n")
+    f.flush()
+    r = json.loads(f.readline())
+    if not r["ok"]:
+        assert r["error"]["code"] == "full", r
+        print(f"ok: full after {n} null ports: {r['error']['message']}", file=sys.stderr)
+        break
+    n += 1
+    assert n <= 1024, "more than 1024 ports"
+PY
 pbd_stop
 # And after the daemon is gone, the CLI says so again.
 pbc_err 1 "patchbayd is not running" status
