@@ -130,13 +130,15 @@ pbd_stop()
 	return 0
 }
 
-# pbd_status_snapshot: status as JSON without the counters that move.
+# pbd_status_snapshot: status as JSON without what the peers, not the
+# panel's configuration, decide (link state, owner, negotiated ring).
 pbd_status_snapshot()
 {
 	pbd_json status | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 for p in s["ports"]:
-    p.pop("features", None); p.pop("queue_size", None)
+    for k in ("features", "queue_size", "link", "owner", "ring"):
+        p.pop(k, None)
 print(json.dumps(s, sort_keys=True))'
 }

@@ -43,7 +43,7 @@ pbc add vhost:2
 pbc patch vhost:1 vhost:2 --both
 pbgen_bg echo echo "virtio:$RUN/vhost-2.sock" --wait 20 -q
 pbd_wait_link vhost:2 up 10
-pbgen_bg tx tx "virtio:$RUN/vhost-1.sock" -d 6 -r 100000 --wait 20 -q
+pbgen_bg tx tx "virtio:$RUN/vhost-1.sock" -d 12 -r 100000 --wait 20 -q
 pbd_wait_link vhost:1 up 10
 before=$(pbd_status_snapshot)
 
