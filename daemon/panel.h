@@ -149,6 +149,4 @@ void *pbd_link_main(void *arg);
  * link thread if it is down or being deleted, else its assigned worker. */
 void pbd_handoff(struct pbd_panel *pn, struct pbd_port *p, bool up);
 
-uint64_t pbd_now_ns(void);
-
 #endif /* PBD_PANEL_H */

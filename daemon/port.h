@@ -109,8 +109,7 @@ struct pbd_port {
 	unsigned pend_off, pend_n; /* frames held for a full single destination */
 	uint64_t pend_since_ns;
 	struct pb_frame pend[PBD_BURST];
-	bool fault_pending;		       /* a SIGBUS hit this port's memory */
-	void (*closed_cb)(struct pbd_port *p); /* link thread: after close */
+	bool fault_pending; /* a SIGBUS hit this port's memory */
 };
 
 /* Options given at add: key=value pairs, kept as a JSON object of strings. */
@@ -125,6 +124,9 @@ int pbd_opt_uint(const struct pbd_opts *o, const char *key, uint64_t dflt, uint6
 		 uint64_t max, uint64_t *out, char *err, size_t errlen);
 int pbd_opt_bool(const struct pbd_opts *o, const char *key, bool dflt, bool *out, char *err,
 		 size_t errlen);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t pbd_now_ns(void);
 
 /* The port's id: what follows "type:" in its name. */
 const char *pbd_port_id(const struct pbd_port *p);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "port.h"
 
@@ -21,6 +22,14 @@ const struct pbd_port_type *pbd_port_type_find(const char *name)
 		if (strcmp(pbd_port_types[i]->name, name) == 0)
 			return pbd_port_types[i];
 	return NULL;
+}
+
+uint64_t pbd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 const char *pbd_port_id(const struct pbd_port *p)

@@ -13,6 +13,9 @@
 #include "log.h"
 #include "port_lib.h"
 
+/* virtio 1.1 feature bit 34, as negotiated (pb_port_info.features). */
+#define VIRTIO_F_RING_PACKED_BIT 34
+
 static struct pb_port *lp(const struct pbd_port *p)
 {
 	return p->priv;
@@ -119,10 +122,10 @@ void pbd_lib_describe(const struct pbd_port *p, json_t *obj)
 	json_object_set_new(obj, "queue_size", json_integer(info.queue_size));
 	json_object_set_new(obj, "mtu", json_integer(info.mtu));
 	json_object_set_new(obj, "mac", json_string(mac));
-	json_object_set_new(obj, "ring",
-			    json_string(!info.up		       ? "none"
-					: info.features & (1ULL << 34) ? "packed"
-								       : "split"));
+	const char *ring = !info.up ? "none" : "split";
+	if (info.up && (info.features & (1ULL << VIRTIO_F_RING_PACKED_BIT)))
+		ring = "packed";
+	json_object_set_new(obj, "ring", json_string(ring));
 }
 
 bool pbd_lib_maps(const struct pbd_port *p, const void *addr)

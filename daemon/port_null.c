@@ -11,32 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pacer.h"
 #include "port.h"
 
 struct null_port {
 	uint32_t size;	/* 0: a sink only */
-	uint64_t rate;	/* frames per second, 0: unpaced */
 	uint64_t count; /* frames to make, 0: no end */
 	uint64_t made;	/* frames made so far */
-	uint64_t start_ns;
-	int timerfd;
+	struct pbd_pacer pace;
 	uint8_t *frame;
 	struct pb_port_stats st;
 };
 
 static const char *const null_keys[] = {"size", "rate", "count", NULL};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static struct null_port *np(const struct pbd_port *p)
 {
@@ -61,12 +51,15 @@ static int null_open(struct pbd_port *p, const struct pbd_opts *o, char *err, si
 	if (!n)
 		return -ENOMEM;
 	n->size = (uint32_t)size;
-	n->rate = rate;
 	n->count = count;
-	n->timerfd = -1;
+	if ((r = pbd_pacer_init(&n->pace, size ? rate : 0)) < 0) {
+		free(n);
+		return r;
+	}
 	if (size) {
 		n->frame = calloc(1, size);
 		if (!n->frame) {
+			pbd_pacer_fini(&n->pace);
 			free(n);
 			return -ENOMEM;
 		}
@@ -76,15 +69,6 @@ static int null_open(struct pbd_port *p, const struct pbd_opts *o, char *err, si
 		n->frame[12] = 0x88;
 		n->frame[13] = 0xb5;
 	}
-	if (size && rate) {
-		n->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (n->timerfd < 0) {
-			int e = errno;
-			free(n->frame);
-			free(n);
-			return -e;
-		}
-	}
 	p->priv = n;
 	return 0;
 }
@@ -93,24 +77,19 @@ static void null_close(struct pbd_port *p)
 {
 	struct null_port *n = np(p);
 
-	if (n->timerfd >= 0)
-		close(n->timerfd);
+	pbd_pacer_fini(&n->pace);
 	free(n->frame);
 	free(n);
 }
 
 static int null_fd(const struct pbd_port *p)
 {
-	return np(p)->timerfd;
+	return np(p)->pace.timerfd;
 }
 
 static void null_dispatch(struct pbd_port *p)
 {
-	uint64_t ticks;
-
-	if (np(p)->timerfd >= 0 && read(np(p)->timerfd, &ticks, sizeof(ticks)) < 0) {
-		/* nothing due yet */
-	}
+	pbd_pacer_drain(&np(p)->pace);
 }
 
 static bool null_is_up(const struct pbd_port *p)
@@ -119,22 +98,12 @@ static bool null_is_up(const struct pbd_port *p)
 	return true;
 }
 
-/* Frames due by now under the rate, at most @n. */
+/* Frames due by now under the rate and the count, at most @max. */
 static unsigned due(struct null_port *n, unsigned max)
 {
 	uint64_t left = n->count ? n->count - n->made : max;
 
-	if (left < max)
-		max = (unsigned)left;
-	if (!n->rate || !max)
-		return max;
-	uint64_t t = now_ns();
-	if (!n->start_ns)
-		n->start_ns = t;
-	uint64_t allowed = (t - n->start_ns) * n->rate / 1000000000ull + 1;
-	if (allowed <= n->made)
-		return 0;
-	return allowed - n->made < max ? (unsigned)(allowed - n->made) : max;
+	return pbd_pacer_due(&n->pace, left < max ? (unsigned)left : max);
 }
 
 static unsigned null_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
@@ -149,6 +118,7 @@ static unsigned null_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 		f[i].len = n->size;
 	}
 	n->made += k;
+	pbd_pacer_made(&n->pace, k);
 	n->st.rx_frames += k;
 	n->st.rx_bytes += (uint64_t)k * n->size;
 	return k;
@@ -170,19 +140,7 @@ static int null_prepare_sleep(struct pbd_port *p)
 
 	if (!n->size || (n->count && n->made >= n->count))
 		return 0;
-	if (!n->rate)
-		return 1; /* always something to send */
-	if (!n->start_ns)
-		return 1;
-	/* Wake when the next frame is due. */
-	uint64_t next = n->start_ns + (n->made * 1000000000ull) / n->rate;
-	uint64_t t = now_ns();
-	if (next <= t)
-		return 1;
-	struct itimerspec its = {.it_value = {.tv_sec = (time_t)((next - t) / 1000000000ull),
-					      .tv_nsec = (long)((next - t) % 1000000000ull)}};
-	timerfd_settime(n->timerfd, 0, &its, NULL);
-	return 0;
+	return pbd_pacer_arm(&n->pace); /* unpaced: always something to send */
 }
 
 static void null_stats(const struct pbd_port *p, struct pb_port_stats *st)
@@ -198,7 +156,7 @@ static void null_describe(const struct pbd_port *p, json_t *obj)
 	json_object_set_new(obj, "mode", json_string(n->size ? "source" : "sink"));
 	if (n->size) {
 		json_object_set_new(obj, "size", json_integer(n->size));
-		json_object_set_new(obj, "rate", json_integer((json_int_t)n->rate));
+		json_object_set_new(obj, "rate", json_integer((json_int_t)n->pace.rate));
 		json_object_set_new(obj, "count", json_integer((json_int_t)n->count));
 	}
 }

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pacer.h"
 #include "port.h"
 
 #define SLOT 9216 /* largest frame replayed; longer records are cut to it */
@@ -26,11 +26,9 @@
 struct pcap_port {
 	char *rx_path;
 	bool loop;
-	uint64_t rate;
 	pcap_t *rx;
 	bool rx_done;
-	uint64_t sent, start_ns;
-	int timerfd;
+	struct pbd_pacer pace;
 	uint8_t *slots; /* PBD_BURST x SLOT */
 	pcap_t *dead;	/* the link type for the writer */
 	pcap_dumper_t *tx;
@@ -43,14 +41,6 @@ static const char *const pcap_keys[] = {"rx", "tx", "loop", "rate", NULL};
 static struct pcap_port *pp(const struct pbd_port *p)
 {
 	return p->priv;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static pcap_t *open_rx(const char *path, char *err, size_t errlen)
@@ -79,8 +69,7 @@ static void pcap_port_free(struct pcap_port *c)
 		pcap_dump_close(c->tx);
 	if (c->dead)
 		pcap_close(c->dead);
-	if (c->timerfd >= 0)
-		close(c->timerfd);
+	pbd_pacer_fini(&c->pace);
 	free(c->slots);
 	free(c->rx_path);
 	free(c);
@@ -99,9 +88,10 @@ static int pcapport_open(struct pbd_port *p, const struct pbd_opts *o, char *err
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->timerfd = -1;
+	uint64_t rate;
+	c->pace.timerfd = -1;
 	if ((r = pbd_opt_bool(o, "loop", false, &c->loop, err, errlen)) < 0 ||
-	    (r = pbd_opt_uint(o, "rate", 0, 0, 100000000, &c->rate, err, errlen)) < 0)
+	    (r = pbd_opt_uint(o, "rate", 0, 0, 100000000, &rate, err, errlen)) < 0)
 		goto fail;
 	r = -EINVAL;
 	if (rx) {
@@ -113,13 +103,9 @@ static int pcapport_open(struct pbd_port *p, const struct pbd_opts *o, char *err
 		}
 		if (!(c->rx = open_rx(rx, err, errlen)))
 			goto fail;
-		if (c->rate) {
-			c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-			if (c->timerfd < 0) {
-				r = -errno;
-				goto fail;
-			}
-		}
+		if ((r = pbd_pacer_init(&c->pace, rate)) < 0)
+			goto fail;
+		r = -EINVAL;
 	}
 	if (tx) {
 		c->dead = pcap_open_dead(DLT_EN10MB, 65535);
@@ -144,35 +130,18 @@ static void pcap_port_close(struct pbd_port *p)
 
 static int pcap_fd(const struct pbd_port *p)
 {
-	return pp(p)->timerfd;
+	return pp(p)->pace.timerfd;
 }
 
 static void pcapport_dispatch(struct pbd_port *p)
 {
-	uint64_t ticks;
-
-	if (pp(p)->timerfd >= 0 && read(pp(p)->timerfd, &ticks, sizeof(ticks)) < 0) {
-		/* not due yet */
-	}
+	pbd_pacer_drain(&pp(p)->pace);
 }
 
 static bool pcap_is_up(const struct pbd_port *p)
 {
 	(void)p;
 	return true;
-}
-
-static unsigned allowed(struct pcap_port *c, unsigned max)
-{
-	if (!c->rate)
-		return max;
-	uint64_t t = now_ns();
-	if (!c->start_ns)
-		c->start_ns = t;
-	uint64_t ok = (t - c->start_ns) * c->rate / 1000000000ull + 1;
-	if (ok <= c->sent)
-		return 0;
-	return ok - c->sent < max ? (unsigned)(ok - c->sent) : max;
 }
 
 static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
@@ -182,7 +151,7 @@ static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 
 	if (!c->rx || c->rx_done)
 		return 0;
-	want = allowed(c, max < PBD_BURST ? max : PBD_BURST);
+	want = pbd_pacer_due(&c->pace, max < PBD_BURST ? max : PBD_BURST);
 	while (n < want) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
@@ -208,7 +177,7 @@ static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 		c->st.rx_bytes += len;
 		n++;
 	}
-	c->sent += n;
+	pbd_pacer_made(&c->pace, n);
 	c->st.rx_frames += n;
 	return n;
 }
@@ -239,15 +208,7 @@ static int pcap_prepare_sleep(struct pbd_port *p)
 
 	if (!c->rx || c->rx_done)
 		return 0;
-	if (!c->rate || !c->start_ns)
-		return 1;
-	uint64_t next = c->start_ns + c->sent * 1000000000ull / c->rate, t = now_ns();
-	if (next <= t)
-		return 1;
-	struct itimerspec its = {.it_value = {.tv_sec = (time_t)((next - t) / 1000000000ull),
-					      .tv_nsec = (long)((next - t) % 1000000000ull)}};
-	timerfd_settime(c->timerfd, 0, &its, NULL);
-	return 0;
+	return pbd_pacer_arm(&c->pace);
 }
 
 static void pcap_flush(struct pbd_port *p)
