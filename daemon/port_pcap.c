@@ -152,7 +152,11 @@ static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 	if (!c->rx || c->rx_done)
 		return 0;
 	want = pbd_pacer_due(&c->pace, max < PBD_BURST ? max : PBD_BURST);
-	while (n < want) {
+	/* Bounded: empty records and a file with no frame (with loop=1) must
+	 * not keep the worker here. A pass over the whole file that yields no
+	 * frame ends the replay. */
+	bool frame_since_reopen = true;
+	for (unsigned tries = 0; n < want && tries < 4 * PBD_BURST; tries++) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
 		int r = pcap_next_ex(c->rx, &h, &data);
@@ -160,15 +164,17 @@ static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 			char err[256];
 			pcap_close(c->rx);
 			c->rx = NULL;
-			if (r != PCAP_ERROR_BREAK || !c->loop ||
+			if (r != PCAP_ERROR_BREAK || !c->loop || !frame_since_reopen ||
 			    !(c->rx = open_rx(c->rx_path, err, sizeof(err)))) {
 				c->rx_done = true;
 				break;
 			}
+			frame_since_reopen = false;
 			continue;
 		}
 		if (r == 0 || h->caplen == 0)
 			continue;
+		frame_since_reopen = true;
 		uint32_t len = h->caplen < SLOT ? h->caplen : SLOT;
 		uint8_t *slot = c->slots + (size_t)n * SLOT;
 		memcpy(slot, data, len);

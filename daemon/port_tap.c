@@ -247,7 +247,8 @@ static unsigned tap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 
 	if (max > PBD_BURST)
 		max = PBD_BURST;
-	while (n < max) {
+	/* At most 2 x max reads: runts (dropped) must not keep us here. */
+	for (unsigned tries = 0; n < max && tries < 2 * max; tries++) {
 		uint8_t *slot = tp->slots + (size_t)n * SLOT;
 		ssize_t r = read(tp->fd, slot, SLOT);
 		if (r <= VNET_HDR) {

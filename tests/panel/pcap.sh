@@ -58,6 +58,18 @@ direct)
 		pbd_wait_stat null:sink tx_frames $((3 * COUNT)) 30
 		pbc del pcap:in --force
 		expect_ge "frames replayed with loop=1" "$(pbd_stat null:sink tx_frames)" $((3 * COUNT))
+		# A file with no frame at all, looped: the replay ends, the worker
+		# is not caught in reopening it.
+		head -c 24 "$D/in.pcap" >"$D/empty.pcap"
+		pbc add pcap:empty rx="$D/empty.pcap" loop=1
+		pbc patch pcap:empty null:sink
+		for ((i = 0; i < 50; i++)); do
+			pbd_json show pcap:empty | grep -q '"rx_done": true' && break
+			sleep 0.1
+		done
+		pbd_json show pcap:empty | grep -q '"rx_done": true' ||
+			fail "an empty looped file did not end its replay"
+		log "ok: an empty file with loop=1 ends its replay"
 		pbd_stop
 		pb_pass "loop=1 replayed $COUNT frames at least 3 times"
 	fi
