@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../common/cmdtab.h"
-#include "client.h"
+#include "../common/client.h"
 #include "shell.h"
 #include "show.h"
 

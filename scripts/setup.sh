@@ -27,6 +27,7 @@ packages=(
 	qemu-system-x86 linux-image-amd64         # tests: Linux guests on vhost: ports
 	busybox-static cpio                       # tests: the guests' tiny initramfs
 	graphviz                                  # patchbay topo --svg/--png, and its test
+	podman runc                               # pbrun --engine podman, and its tests
 	clang-format                              # make format / format-check
 	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * print.c - --print: what pbrun would run, for another runtime, without
+ * running anything or touching patchbayd.
+ *
+ *   podman, docker  a shell script: the ports, the image, `ENGINE run ...`
+ *   lxc             an LXC config for lxc-execute -f (lxc.execute.cmd)
+ *   k8s             a Pod spec fragment: the container and its hostPath
+ *                   volumes, one per socket
+ *
+ * Every string that is not ours is quoted for its reader: shell words with
+ * single quotes, YAML values as JSON strings (which YAML reads as they are).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pbrun.h"
+
+static const char *q(const char *s) /* shell-quoted; leaked, for one print */
+{
+	return pbrun_shell_quote(s);
+}
+
+static const char *yq(const char *s) /* a YAML (JSON) string; leaked likewise */
+{
+	json_t *j = json_string(s);
+	char *out = json_dumps(j, JSON_ENCODE_ANY);
+
+	json_decref(j);
+	return out ? out : "\"\"";
+}
+
+static void print_ports(const struct pbrun *r, const char *engine)
+{
+	printf("# The app's ports on patchbayd (pbrun makes them itself when it runs the app;\n"
+	       "# chown lets the container's user connect):\n");
+	for (int i = 0; i < r->n_ports; i++) {
+		const struct pbrun_port *p = &r->port[i];
+		char opts[256];
+
+		printf("patchbay -r %s add %s", q(r->run_dir), q(p->name));
+		snprintf(opts, sizeof(opts), "%s", p->opts);
+		for (char *save, *kv = strtok_r(opts, ",", &save); kv;
+		     kv = strtok_r(NULL, ",", &save))
+			printf(" %s", q(kv));
+		printf(" >/dev/null || patchbay -r %s show %s >/dev/null || exit 1\n", q(r->run_dir),
+		       q(p->name));
+		printf("chown %u:%u %s\n", (unsigned)r->uid, (unsigned)r->gid, q(p->host_path));
+	}
+	if (!r->image) {
+		printf("# The image, once: a skeleton FROM scratch over which the host's /usr "
+		       "is mounted.\n");
+		printf("%s image inspect %s >/dev/null 2>&1 || pbrun --engine %s --build-image || "
+		       "exit 1\n",
+		       engine, PBRUN_IMAGE, engine);
+	}
+}
+
+static void print_engine(const struct pbrun *r, enum pbrun_engine e)
+{
+	char **argv = pbrun_engine_argv(r, e);
+	const char *engine = e == PBRUN_DOCKER ? "docker" : "podman";
+
+	printf("#!/bin/sh\n# pbrun --print %s: the app %s in a %s container wired to patchbay "
+	       "ports:\n# no privileges, no hugepages, no network but its sockets.\n",
+	       engine, r->name, engine);
+	print_ports(r, engine);
+	printf("exec");
+	for (int i = 0; argv[i]; i++)
+		printf(" %s%s", i && argv[i][0] == '-' && argv[i][1] == '-' ? "\\\n    " : "",
+		       q(argv[i]));
+	printf("\n");
+}
+
+static void print_lxc(const struct pbrun *r)
+{
+	printf("# pbrun --print lxc: the app %s as an LXC container:\n"
+	       "#   lxc-execute -n %s -f THIS_FILE\n"
+	       "# Its ports must exist on patchbayd first (patchbay add; pbrun does it when it\n"
+	       "# runs the app), their sockets owned by lxc.init.uid.\n",
+	       r->name, r->name);
+	printf("lxc.uts.name = %s\n", r->name);
+	if (r->rootfs) {
+		printf("lxc.rootfs.path = dir:%s\n", r->rootfs);
+	} else {
+		printf("# No --rootfs given: an image's root, with the host's /usr over it, as "
+		       "pbrun's own sandbox.\n");
+		printf("lxc.rootfs.path = dir:/var/lib/lxc/%s/rootfs\n", r->name);
+		printf("lxc.mount.entry = /usr usr none bind,ro,create=dir 0 0\n");
+	}
+	printf("lxc.net.0.type = empty\n");
+	printf("lxc.cap.keep = none\n");
+	printf("lxc.no_new_privs = 1\n");
+	printf("lxc.init.uid = %u\nlxc.init.gid = %u\n", (unsigned)r->uid, (unsigned)r->gid);
+	printf("lxc.mount.auto = proc:mixed sys:ro\n");
+	printf("lxc.mount.entry = tmpfs tmp tmpfs mode=1777,nosuid,nodev,create=dir 0 0\n");
+	printf("lxc.mount.entry = tmpfs run/patchbay tmpfs mode=0755,nosuid,nodev,noexec,"
+	       "create=dir 0 0\n");
+	for (int i = 0; i < r->n_ports; i++)
+		printf("lxc.mount.entry = %s %s none bind,create=file 0 0\n", r->port[i].host_path,
+		       r->port[i].inner_path + 1);
+	for (int i = 0; i < r->n_volumes; i++)
+		printf("lxc.mount.entry = %s %s none bind,%s,create=%s 0 0\n", r->volume[i].host,
+		       r->volume[i].inner + 1, r->volume[i].rw ? "rw" : "ro",
+		       access(r->volume[i].host, X_OK) == 0 && !strstr(r->volume[i].inner, ".")
+			       ? "dir"
+			       : "file");
+	for (int i = 0; r->envp[i]; i++)
+		if (strncmp(r->envp[i], "TERM=", 5) != 0)
+			printf("lxc.environment = %s\n", r->envp[i]);
+	if (r->cpus)
+		printf("lxc.cgroup2.cpuset.cpus = %s\n# cgroup v1 hosts: lxc.cgroup.cpuset.cpus = "
+		       "%s\n",
+		       r->cpus, r->cpus);
+	if (r->memory)
+		printf("lxc.cgroup2.memory.max = %llu\n# cgroup v1 hosts: "
+		       "lxc.cgroup.memory.limit_in_bytes = %llu\n",
+		       (unsigned long long)r->memory, (unsigned long long)r->memory);
+	printf("lxc.execute.cmd =");
+	for (int i = 0; r->argv[i]; i++)
+		printf(" %s", q(r->argv[i]));
+	printf("\n");
+}
+
+static int count_cpus(const char *list)
+{
+	int n = 0;
+	char buf[300];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int a, b;
+
+		if (sscanf(t, "%d-%d", &a, &b) == 2 && b >= a)
+			n += b - a + 1;
+		else
+			n++;
+	}
+	return n;
+}
+
+static void print_k8s(const struct pbrun *r)
+{
+	printf("# pbrun --print k8s: the app %s as a container of a Pod; merge into the Pod's "
+	       "spec.\n# patchbayd on the node makes the ports (patchbay add, or the CNI "
+	       "plugin).\n",
+	       r->name);
+	printf("containers:\n- name: %s\n", yq(r->name));
+	printf("  image: %s\n", yq(r->image ? r->image : PBRUN_IMAGE));
+	printf("  command: [%s]\n", yq(r->argv[0]));
+	printf("  args: [");
+	for (int i = 1; r->argv[i]; i++)
+		printf("%s%s", i > 1 ? ", " : "", yq(r->argv[i]));
+	printf("]\n  env:\n");
+	for (int i = 0; r->envp[i]; i++) {
+		char key[256];
+		const char *eq = strchr(r->envp[i], '=');
+
+		if (strncmp(r->envp[i], "TERM=", 5) == 0 || strncmp(r->envp[i], "PATH=", 5) == 0)
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - r->envp[i]), r->envp[i]);
+		printf("  - name: %s\n    value: %s\n", yq(key), yq(eq + 1));
+	}
+	printf("  securityContext:\n    runAsUser: %u\n    runAsGroup: %u\n", (unsigned)r->uid,
+	       (unsigned)r->gid);
+	printf("    runAsNonRoot: %s\n", r->uid ? "true" : "false");
+	printf("    allowPrivilegeEscalation: false\n    readOnlyRootFilesystem: true\n");
+	printf("    capabilities:\n      drop: [\"ALL\"]\n");
+	if (r->cpus || r->memory) {
+		printf("  resources:\n    limits:\n");
+		if (r->cpus)
+			printf("      cpu: \"%d\"\n", count_cpus(r->cpus));
+		if (r->memory)
+			printf("      memory: \"%llu\"\n", (unsigned long long)r->memory);
+	}
+	printf("  volumeMounts:\n");
+	for (int i = 0; i < r->n_ports; i++)
+		printf("  - name: patchbay-port%d\n    mountPath: %s\n", i, yq(r->port[i].inner_path));
+	if (!r->image)
+		printf("  - name: host-usr\n    mountPath: \"/usr\"\n    readOnly: true\n");
+	printf("volumes:\n");
+	for (int i = 0; i < r->n_ports; i++)
+		printf("- name: patchbay-port%d\n  hostPath:\n    path: %s\n    type: Socket\n", i,
+		       yq(r->port[i].host_path));
+	if (!r->image)
+		printf("- name: host-usr\n  hostPath:\n    path: \"/usr\"\n    type: Directory\n");
+}
+
+int pbrun_print(struct pbrun *r)
+{
+	switch (r->print) {
+	case PBRUN_PRINT_PODMAN: print_engine(r, PBRUN_PODMAN); break;
+	case PBRUN_PRINT_DOCKER: print_engine(r, PBRUN_DOCKER); break;
+	case PBRUN_PRINT_LXC: print_lxc(r); break;
+	case PBRUN_PRINT_K8S: print_k8s(r); break;
+	case PBRUN_PRINT_NONE: break;
+	}
+	return fflush(stdout) == 0 ? 0 : -1;
+}
