@@ -101,6 +101,8 @@ char **pbrun_engine_argv(const struct pbrun *r, enum pbrun_engine e)
 	return a.v;
 }
 
+/* Run a helper command with its output discarded (it explains nothing a
+ * user needs; failures are reported by us). */
 static int run_quiet(char *const argv[])
 {
 	pid_t pid = fork();
@@ -113,6 +115,7 @@ static int run_quiet(char *const argv[])
 
 		dup2(null, 0);
 		dup2(null, 1);
+		dup2(null, 2);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -243,12 +246,6 @@ void pbrun_engine_cleanup(const struct pbrun *r)
 
 	snprintf(name, sizeof(name), "pbrun-%s", r->name);
 	char *argv[] = {(char *)engine_name(r->engine), "rm", "-f", name, NULL};
-	int null = open("/dev/null", O_WRONLY);
-	int saved = dup(2);
 
-	dup2(null, 2);
 	run_quiet(argv);
-	dup2(saved, 2);
-	close(saved);
-	close(null);
 }
