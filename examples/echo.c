@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * echo.c - the smallest useful libpatchbay program: send every frame that
- * arrives back where it came from.
+ * arrives back where it came from, with its MAC addresses swapped (so the
+ * reply is addressed to the sender, as a reflector on a wire must).
  *
  *   example_echo vhost:/tmp/echo.sock      (or virtio:/tmp/echo.sock)
  *
@@ -15,12 +16,31 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <patchbay/patchbay.h>
 
 #define BURST	   32
 #define IDLE_SPINS 1000	  /* empty polls before sleeping: a few microseconds */
 #define TX_TRIES   100000 /* full-ring retries before dropping: about a millisecond */
+#define MAX_FRAME  9238	  /* jumbo: 9216 + Ethernet header + VLAN tag + room */
+
+/* Frames in the ring must not be written (the peer owns that memory), so
+ * each reply is built in a buffer of our own. */
+static unsigned char reply[BURST][MAX_FRAME];
+
+static void swap_macs(struct pb_frame *f, unsigned char *buf)
+{
+	unsigned len = f->len < MAX_FRAME ? f->len : MAX_FRAME;
+
+	memcpy(buf, f->data, len);
+	if (len >= 12) {
+		memcpy(buf, (unsigned char *)f->data + 6, 6);
+		memcpy(buf + 6, f->data, 6);
+	}
+	f->data = buf;
+	f->len = len;
+}
 
 static volatile sig_atomic_t stop;
 
@@ -68,9 +88,10 @@ int main(int argc, char **argv)
 	while (!stop) {
 		unsigned n = pb_port_rx_burst(port, frames, BURST), sent = 0;
 
-		/* Frames point into the ring and stay valid only until the next
-		 * rx_burst, dispatch or prepare_sleep, so they go back right now.
-		 * If the peer makes no room within a few tries, the rest is
+		for (unsigned i = 0; i < n; i++)
+			swap_macs(&frames[i], reply[i]);
+
+		/* The replies go back right now. If the peer makes no room within a few tries, the rest is
 		 * dropped, as a NIC would. */
 		for (unsigned tries = 0; sent < n && tries < TX_TRIES; tries++)
 			sent += pb_port_tx_burst(port, frames + sent, n - sent);
