@@ -39,7 +39,7 @@ static unsigned long long start_time(pid_t pid)
 		return 0;
 	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
 		/* after ")": state is field 3; start time is field 22 */
-		for (int field = 2; p && field < 21; field++)
+		for (int field = 2; p && field < 22; field++)
 			p = strchr(p + 1, ' ');
 		if (p)
 			t = strtoull(p + 1, NULL, 10);
@@ -75,7 +75,7 @@ static bool owner_alive(const char *dir)
 		return false;
 	int n = fscanf(f, "%lld %llu", &pid, &t);
 	fclose(f);
-	return n == 2 && pid > 0 && start_time((pid_t)pid) == t;
+	return n == 2 && pid > 0 && t && start_time((pid_t)pid) == t;
 }
 
 /* Delete the ports a dead pbrun made, then its cgroups and directory. */
