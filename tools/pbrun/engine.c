@@ -73,6 +73,8 @@ char **pbrun_engine_argv(const struct pbrun *r, enum pbrun_engine e)
 	snprintf(ug, sizeof(ug), "%u:%u", (unsigned)r->uid, (unsigned)r->gid);
 	pushf(&a, "--user=%s%s", ug, "");
 	push(&a, "--read-only");
+	if (e == PBRUN_DOCKER) /* podman's --read-only comes with a /tmp of its own */
+		push(&a, "--tmpfs=/tmp:rw,nosuid,nodev,size=256m,mode=1777");
 	if (base)
 		push(&a, "--volume=/usr:/usr:ro");
 	for (int i = 0; i < r->n_ports; i++)

@@ -69,9 +69,16 @@ static void print_engine(const struct pbrun *r, enum pbrun_engine e)
 	       engine, r->name, engine);
 	print_ports(r, engine);
 	printf("exec");
-	for (int i = 0; argv[i]; i++)
-		printf(" %s%s", i && argv[i][0] == '-' && argv[i][1] == '-' ? "\\\n    " : "",
-		       q(argv[i]));
+	/* One option per line, and the image on its own. */
+	bool image_seen = false;
+	for (int i = 0; argv[i]; i++) {
+		bool option = argv[i][0] == '-' && argv[i][1] == '-';
+		bool brk = i > 1 && (option || !image_seen);
+
+		if (i > 1 && !option)
+			image_seen = true;
+		printf(" %s%s", brk ? "\\\n    " : "", q(argv[i]));
+	}
 	printf("\n");
 }
 
@@ -179,12 +186,17 @@ static void print_k8s(const struct pbrun *r)
 	printf("  volumeMounts:\n");
 	for (int i = 0; i < r->n_ports; i++)
 		printf("  - name: patchbay-port%d\n    mountPath: %s\n", i, yq(r->port[i].inner_path));
+	for (int i = 0; i < r->n_volumes; i++)
+		printf("  - name: volume%d\n    mountPath: %s\n    readOnly: %s\n", i,
+		       yq(r->volume[i].inner), r->volume[i].rw ? "false" : "true");
 	if (!r->image)
 		printf("  - name: host-usr\n    mountPath: \"/usr\"\n    readOnly: true\n");
 	printf("volumes:\n");
 	for (int i = 0; i < r->n_ports; i++)
 		printf("- name: patchbay-port%d\n  hostPath:\n    path: %s\n    type: Socket\n", i,
 		       yq(r->port[i].host_path));
+	for (int i = 0; i < r->n_volumes; i++)
+		printf("- name: volume%d\n  hostPath:\n    path: %s\n", i, yq(r->volume[i].host));
 	if (!r->image)
 		printf("- name: host-usr\n  hostPath:\n    path: \"/usr\"\n    type: Directory\n");
 }
