@@ -49,7 +49,7 @@ int pbc_connect(struct pbc_client *c, const char *path)
 		if (e == ENOENT || e == ECONNREFUSED)
 			fprintf(stderr,
 				"patchbay: patchbayd is not running (no daemon at %s); start it "
-				"with `patchbayd`, or point --socket at its run directory\n",
+				"with `patchbayd`, or give its run directory with -r DIR\n",
 				path);
 		else if (e == EACCES || e == EPERM)
 			fprintf(stderr,
