@@ -4,9 +4,11 @@
 # `make bench` runs it; docs/PERFORMANCE.md explains every case.
 #
 # usage: bench/run.sh [--quick] [GROUP...]
-#   GROUP   fe2be be2fe limit rtt idle switch idle64 (default: all, in that
-#           order; switch: patchbayd against testpmd as a switch, and the
-#           round trip through patchbayd asleep; idle64: 64 idle ports), or
+#   GROUP   fe2be be2fe limit rtt idle switch idle64 chain (default: all, in
+#           that order; switch: patchbayd against testpmd as a switch, and the
+#           round trip through patchbayd asleep; idle64: 64 idle ports; chain:
+#           a network function in a pbrun container, ours against testpmd, and
+#           how fast a container starts), or
 #           copy: ours alone with copy=cache, copy=stream and copy=auto in
 #           each round, 64 and 1500 bytes both ways (see docs/PERFORMANCE.md,
 #           "The copy"); written to bench/results/copy.txt instead
@@ -41,7 +43,7 @@ ARATE=${BENCH_ADAPTIVE_RATE:-2000}
 BE=${BENCH_CPU_BE:-0}
 FE=${BENCH_CPU_FE:-1}
 IDLE_PORTS=16
-GROUPS_ALL="fe2be be2fe limit rtt idle switch idle64"
+GROUPS_ALL="fe2be be2fe limit rtt idle switch idle64 chain"
 groups=""
 for a in "$@"; do
 	case "$a" in
@@ -56,7 +58,7 @@ for a in "$@"; do
 		sed -n '2,24p' "$ROOT/bench/run.sh" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
-	fe2be | be2fe | limit | rtt | idle | switch | idle64 | copy) groups="$groups $a" ;;
+	fe2be | be2fe | limit | rtt | idle | switch | idle64 | chain | copy) groups="$groups $a" ;;
 	*)
 		echo "bench: unknown argument '$a' (try --help)" >&2
 		exit 2
@@ -1100,6 +1102,146 @@ if want limit; then
 fi
 want rtt && rtt
 want idle && idle
+# ---------------------------------------------------------------- chain
+# A service chain in pbrun containers (docs/PERFORMANCE.md, "The chain"):
+#
+#   tester ─▶ vhost:a ══▶ vhost:f0 ─▶ FORWARDER ─▶ vhost:f1 ══▶ vhost:b ─▶ tester
+#
+# patchbayd's worker has CPU FE to itself (its two hops are the same work
+# for both forwarders); the two-port tester (sender and receiver in one
+# thread) and the forwarder share CPU BE, each in its container, as
+# containers share CPUs. The forwarder is our examples/l2fwd, or
+# dpdk-testpmd in io mode with two net_virtio_user ports (unprivileged, no
+# hugepages) on the same ports, its two lcores on CPU BE.
+PBRUN=$BUILD/tools/pbrun
+L2FWD=$BUILD/examples/example_l2fwd
+
+# wait_up DIR PORT...: until patchbayd on DIR has every PORT up.
+wait_up() {
+	local d=$1 i p ok
+	shift
+	for i in $(seq 400); do
+		ok=1
+		for p in "$@"; do
+			"$PBC" -r "$d" --json stats "$p" 2>/dev/null | grep -q '"link": *"up"' || ok=0
+		done
+		((ok)) && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# chain_run FWD LEN TAG: R = the tester's delivered Mpps through FWD.
+chain_run() {
+	local d=$WORK/$3 f
+	R=NA
+	pbd_up "$d" || return
+	for p in a f0 f1 b; do "$PBC" -r "$d" add "vhost:$p" >/dev/null; done
+	"$PBC" -r "$d" patch vhost:a vhost:f0 >/dev/null &&
+		"$PBC" -r "$d" patch vhost:f1 vhost:b >/dev/null || {
+		stop $PBDP
+		return
+	}
+	if [ "$1" = l2fwd ]; then
+		"${NICE[@]}" timeout -k 2 $((SECS + 60)) "$PBRUN" -r "$d" --cpus "$BE" \
+			--port vhost:f0 --port vhost:f1 -- "$L2FWD" 'virtio:{port0}' 'virtio:{port1}' \
+			>"$d/fwd.log" 2>&1 &
+	else
+		"${NICE[@]}" timeout -k 2 $((SECS + 60)) "$PBRUN" -r "$d" --cpus "$BE" \
+			--port vhost:f0 --port vhost:f1 -- dpdk-testpmd --lcores "0@$BE,1@$BE" \
+			--no-huge -m 512 --no-pci --vdev 'net_virtio_user0,path={port0}' \
+			--vdev 'net_virtio_user1,path={port1}' -- --no-mlockall \
+			--total-num-mbufs=16384 --forward-mode=io --auto-start --stats-period 10 \
+			>"$d/fwd.log" 2>&1 &
+	fi
+	f=$!
+	track $f
+	if wait_up "$d" vhost:f0 vhost:f1; then
+		"${NICE[@]}" timeout -k 2 $((SECS + 30)) "$PBRUN" -r "$d" --cpus "$BE" --no-prefix \
+			--port vhost:a --port vhost:b -- "$BIN/tester" -s "$2" -d "$SECS" \
+			'virtio:{port0}' 'virtio:{port1}' >"$d.json" 2>"$d.tlog"
+		R=$(jget "$d.json" delivered_mpps)
+	else
+		note "the forwarder's ports did not come up (see $d/fwd.log)"
+	fi
+	stop $f
+	stop $PBDP
+}
+
+chain_case() {
+	local len=$1 i o r ours=() ref=()
+	note "chain-$len: $RUNS x (l2fwd, testpmd io) in a pbrun container between two patchbayd hops, ${SECS} s each"
+	for i in $(seq "$RUNS"); do
+		chain_run l2fwd "$len" "ch-$len-o$i"
+		o=$R
+		chain_run testpmd "$len" "ch-$len-d$i"
+		r=$R
+		ours+=("$o")
+		ref+=("$r")
+		note "  run $i (Mpps): l2fwd $o, testpmd $r"
+	done
+	runs "chain-$len l2fwd" "${ours[@]}"
+	runs "chain-$len testpmd" "${ref[@]}"
+	runs "chain-$len ratio" "$(ratios ours ref)"
+	result "chain-$len" "$(median "${ours[@]}")" "$(median "${ref[@]}")" Mpps
+}
+
+# start_once DIR ENGINE N: R = ms from starting pbrun to the app's port up
+# (pbgen rx in the container, port vhost:sN), as seen on patchbayd's
+# control socket, polled every 0.2 ms from an open connection.
+start_once() {
+	R=$(python3 - "$1" "$2" "$3" "$PBRUN" "$PBGEN" <<'PY'
+import json, socket, subprocess, sys, time
+run, engine, n, pbrun, pbgen = sys.argv[1:]
+s = socket.socket(socket.AF_UNIX)
+s.connect(run + "/control.sock")
+f = s.makefile("rw")
+f.readline()  # the greeting
+req = json.dumps({"cmd": "stats", "args": {"port": "vhost:s" + n}}) + "\n"
+t0 = time.monotonic()
+p = subprocess.Popen([pbrun, "-r", run, "--engine", engine, "--port", "vhost:s" + n, "--",
+                      pbgen, "rx", "virtio:{port0}", "-q"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ms = "NA"
+while time.monotonic() - t0 < 20:
+    f.write(req)
+    f.flush()
+    r = json.loads(f.readline())
+    if r.get("ok") and r["result"]["ports"][0]["link"] == "up":
+        ms = "%.1f" % ((time.monotonic() - t0) * 1000)
+        break
+    time.sleep(0.0002)
+p.terminate()
+p.wait(timeout=30)
+print(ms)
+PY
+)
+}
+
+start_case() {
+	local d=$WORK/start i ours=() ref=() conf=$WORK/containers.conf
+	note "start-ms: 10 x pbrun to the app's port up, built-in runtime and podman"
+	pbd_up "$d" || return
+	# podman here: runc, and ulimits it may set (DEVELOPERS.md)
+	printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n' >"$conf"
+	CONTAINERS_CONF=$conf "$PBRUN" --engine podman --build-image >/dev/null 2>&1
+	for i in $(seq 10); do
+		start_once "$d" builtin "b$i"
+		ours+=("$R")
+		CONTAINERS_CONF=$conf start_once "$d" podman "p$i"
+		ref+=("$R")
+	done
+	stop $PBDP
+	runs "start-ms builtin" "${ours[@]}"
+	runs "start-ms podman" "${ref[@]}"
+	result start-ms "$(median "${ours[@]}")" "$(median "${ref[@]}")" ms
+}
+
+chain() {
+	chain_case 64
+	start_case
+}
+
 if want switch; then
 	switch_case 64
 	switch_case 1500
@@ -1113,6 +1255,7 @@ if want switch; then
 	wake_rtt
 fi
 want idle64 && idle64
+want chain && chain
 if want copy; then
 	for d in be2fe fe2be; do
 		copy_modes $d 64
