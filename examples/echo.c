@@ -91,8 +91,8 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < n; i++)
 			swap_macs(&frames[i], reply[i]);
 
-		/* The replies go back right now. If the peer makes no room within a few tries, the rest is
-		 * dropped, as a NIC would. */
+		/* The replies go back right now. If the peer makes no room within a few tries, the
+		 * rest is dropped, as a NIC would. */
 		for (unsigned tries = 0; sent < n && tries < TX_TRIES; tries++)
 			sent += pb_port_tx_burst(port, frames + sent, n - sent);
 		dropped += n - sent;

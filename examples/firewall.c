@@ -85,10 +85,18 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "r:ch", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': rules_path = optarg; break;
-		case 'c': check = true; break;
-		case 'h': usage(argv[0]); return 0;
-		default: usage(argv[0]); return 2;
+		case 'r':
+			rules_path = optarg;
+			break;
+		case 'c':
+			check = true;
+			break;
+		case 'h':
+			usage(argv[0]);
+			return 0;
+		default:
+			usage(argv[0]);
+			return 2;
 		}
 	}
 	if (!rules_path || (check ? argc != optind : argc - optind != 2)) {

@@ -131,12 +131,12 @@ static bool parse_proto(const char *s, int *proto)
 	return true;
 }
 
-#define BAD(...)                                                                  \
-	do {                                                                      \
-		int off_ = snprintf(err, errlen, "line %u: ", line);              \
-		if (off_ >= 0 && (size_t)off_ < errlen)                           \
-			snprintf(err + off_, errlen - (size_t)off_, __VA_ARGS__); \
-		return -1;                                                        \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		int off_ = snprintf(err, errlen, "line %u: ", line);                               \
+		if (off_ >= 0 && (size_t)off_ < errlen)                                            \
+			snprintf(err + off_, errlen - (size_t)off_, __VA_ARGS__);                  \
+		return -1;                                                                         \
 	} while (0)
 
 int fw_rules_parse(struct fw_rules *rs, const char *text, size_t len, char *err, size_t errlen)

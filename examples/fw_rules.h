@@ -31,7 +31,7 @@
 
 struct fw_rule {
 	bool allow;
-	int proto; /* -1: any */
+	int proto;			       /* -1: any */
 	uint32_t src, src_mask, dst, dst_mask; /* host order */
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 	unsigned line;

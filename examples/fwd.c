@@ -118,7 +118,7 @@ static int prepare_sleep(struct dir d[2])
 	for (int p = 0; p < 2; p++) {
 		unsigned what = 0;
 
-		what |= d[p].sent == d[p].n ? PB_WAIT_RX : 0;	   /* p is d[p].in */
+		what |= d[p].sent == d[p].n ? PB_WAIT_RX : 0;	     /* p is d[p].in */
 		what |= d[1 - p].sent < d[1 - p].n ? PB_WAIT_TX : 0; /* p is d[1-p].out */
 		if (pb_port_prepare_sleep(d[p].in, what) == 1)
 			busy = 1;

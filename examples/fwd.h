@@ -37,7 +37,7 @@ struct fwd {
 	struct pb_port *port[2];
 	fwd_hook hook; /* NULL: forward everything */
 	void *ctx;
-	bool copy; /* the hook rewrites frames: give it private copies */
+	bool copy;		       /* the hook rewrites frames: give it private copies */
 	struct fwd_dir_stats stats[2]; /* by input port */
 };
 

@@ -73,8 +73,9 @@ int main(int argc, char **argv)
 		}
 		if ((c != '0' && c != '1') || fwd_parse_mac(optarg, rw.dst[port]) < 0) {
 			if (c == '0' || c == '1')
-				fprintf(stderr, "l2fwd: --dst-mac%d %s: expected xx:xx:xx:xx:xx:xx\n",
-					port, optarg);
+				fprintf(stderr,
+					"l2fwd: --dst-mac%d %s: expected xx:xx:xx:xx:xx:xx\n", port,
+					optarg);
 			usage(argv[0]);
 			return 2;
 		}

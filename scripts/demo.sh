@@ -15,8 +15,10 @@
 #
 # Environment: DEMO_SECS (10), DEMO_SIZE (64 bytes), DEMO_RATE (frames per
 # second, 0 = as fast as the chain goes; default 0), DEMO_SKIP_SETUP=1 to
-# skip scripts/setup.sh. Exit status: 0 if every frame arrived intact and in
-# order and nothing was left behind.
+# skip scripts/setup.sh, DEMO_SKIP_BUILD=1 to use build/ as it is,
+# DEMO_RUN_DIR to run the panel there instead of its default (the test of
+# the demo does). Exit status: 0 if every frame arrived intact and in order
+# and nothing was left behind.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,8 +35,10 @@ if [[ -f scripts/setup.sh && -z ${DEMO_SKIP_SETUP:-} ]]; then
 	echo "demo: checking packages (scripts/setup.sh)"
 	bash scripts/setup.sh
 fi
-echo "demo: building"
-bash scripts/lib.sh build build >/dev/null
+if [[ -z ${DEMO_SKIP_BUILD:-} ]]; then
+	echo "demo: building"
+	bash scripts/lib.sh build build >/dev/null
+fi
 B=$ROOT/build
 PBGEN=$B/tools/pbgen
 PBRUN=$B/tools/pbrun
@@ -50,14 +54,16 @@ stop_all() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	PIDS=()
 }
-trap 'stop_all; rm -rf "$DIR"' EXIT
+trap 'stop_all; rm -rf "$DIR" ${RM_RUN:+"$RM_RUN"}' EXIT
 trap 'exit 130' INT TERM
 
 # The daemon's defaults: its run directory (/run/patchbay as root) holds the
 # control socket and one vhost-user socket per port. If a patchbayd already
 # serves there, the demo uses a private one instead of disturbing it.
-RUN=
-if "$PATCHBAY" version >/dev/null 2>&1; then
+RUN=${DEMO_RUN_DIR:-}
+RM_RUN=
+[[ -n $RUN && ! -e $RUN ]] && RM_RUN=$RUN
+if [[ -z $RUN ]] && "$PATCHBAY" version >/dev/null 2>&1; then
 	RUN=$DIR/run
 	echo "demo: a patchbayd already runs on the default run directory; using $RUN"
 fi

@@ -100,7 +100,8 @@ int pbrun_cgroup_create(const struct pbrun *r)
 	if (is_v2()) {
 		if (make_dir(CG_ROOT "/patchbay") < 0 ||
 		    put(CG_ROOT, "cgroup.subtree_control", r->cpus ? "+cpuset" : "+memory") < 0 ||
-		    (r->cpus && r->memory && put(CG_ROOT, "cgroup.subtree_control", "+memory") < 0) ||
+		    (r->cpus && r->memory &&
+		     put(CG_ROOT, "cgroup.subtree_control", "+memory") < 0) ||
 		    put(CG_ROOT "/patchbay", "cgroup.subtree_control",
 			r->cpus ? "+cpuset" : "+memory") < 0 ||
 		    (r->cpus && r->memory &&

@@ -137,10 +137,10 @@ static int put(const char *dir, const char *rel, const char *text)
 /* The skeleton image: FROM scratch, empty mount points, passwd, links. */
 int pbrun_build_image(enum pbrun_engine e, const char *image, const char *state_dir)
 {
-	static const char *const dirs[] = {"usr", "etc", "tmp", "run", "run/patchbay", "proc",
+	static const char *const dirs[] = {"usr", "etc", "tmp", "run",	     "run/patchbay", "proc",
 					   "dev", "sys", "opt", "opt/pbrun", "var"};
-	static const char *const links[][2] = {{"usr/bin", "bin"}, {"usr/sbin", "sbin"},
-					       {"usr/lib", "lib"}, {"usr/lib64", "lib64"}};
+	static const char *const links[][2] = {
+	    {"usr/bin", "bin"}, {"usr/sbin", "sbin"}, {"usr/lib", "lib"}, {"usr/lib64", "lib64"}};
 	char work[4200], ctx[4300], file[4300];
 	int rc;
 
@@ -177,8 +177,8 @@ int pbrun_build_image(enum pbrun_engine e, const char *image, const char *state_
 				   "FROM scratch\nCOPY . /\n") < 0)
 		return -1;
 	pbrun_log("building the image %s with %s (once)", image, engine_name(e));
-	char *argv[] = {(char *)engine_name(e), "build", "--quiet", "-t", (char *)image,
-			"-f", file, ctx, NULL};
+	char *argv[] = {
+	    (char *)engine_name(e), "build", "--quiet", "-t", (char *)image, "-f", file, ctx, NULL};
 	rc = run_quiet(argv);
 	if (!state_dir) {
 		char *rm[] = {"rm", "-rf", work, NULL};

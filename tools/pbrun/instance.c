@@ -155,7 +155,11 @@ int pbrun_claim(struct pbrun *r)
 		pbrun_log("cannot make %s: %s", r->run_dir, strerror(errno));
 		return -1;
 	}
-	if (mkdir(base, 0755) < 0 && errno != EEXIST) {
+	/* Shared by every pbrun of this run directory, root's and its group's:
+	 * group-writable, and sticky so that none removes another's entry. */
+	if (mkdir(base, 0755) == 0)
+		chmod(base, 01775);
+	else if (errno != EEXIST) {
 		pbrun_log("cannot make %s: %s", base, strerror(errno));
 		return -1;
 	}

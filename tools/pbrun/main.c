@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pbrun.h"
@@ -25,6 +26,21 @@ static int print_only(struct pbrun *r)
 	return 0;
 }
 
+extern char **environ;
+
+/* The bytes of our argv and environment strings, which the kernel keeps
+ * in one block: what /proc/PID/cmdline and environ show. */
+static void note_title(struct pbrun *r, int argc, char **argv)
+{
+	char *end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+
+	for (char **e = environ; e && *e; e++)
+		if (*e >= argv[0] && *e + strlen(*e) + 1 > end)
+			end = *e + strlen(*e) + 1;
+	r->title = argv[0];
+	r->title_len = (size_t)(end - argv[0]);
+}
+
 int main(int argc, char **argv)
 {
 	struct pbrun r;
@@ -33,13 +49,18 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	switch (pbrun_parse(&r, argc, argv)) {
-	case 0: break;
-	case 1: return 0;
-	case -2: return EXIT_PBRUN;
-	default: return 2;
+	case 0:
+		break;
+	case 1:
+		return 0;
+	case -2:
+		return EXIT_PBRUN;
+	default:
+		return 2;
 	}
 	if (r.print)
 		return print_only(&r);
+	note_title(&r, argc, argv);
 
 	/* Signals wait in a signalfd from here on: a Ctrl-C during set-up
 	 * still ends in the teardown below. */

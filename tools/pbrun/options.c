@@ -17,37 +17,37 @@
 #include "pbrun.h"
 
 static const char usage_text[] =
-	"usage: pbrun [options] -- APP [ARGS...]\n"
-	"\n"
-	"Run APP as a container wired to patchbay ports. In ARGS, {port0}, {port1}...\n"
-	"become the ports' socket paths as the app sees them, {name} the instance\n"
-	"name; the environment has PATCHBAY_PORT0... and PATCHBAY_NAME too.\n"
-	"\n"
-	"  -p, --port vhost:ID[,KEY=VAL...]  a port for the app (repeatable); made on\n"
-	"                         patchbayd unless it exists, removed at the end if made.\n"
-	"                         \"vhost\" alone names it vhost:NAME.N\n"
-	"  -n, --name NAME        instance name (default: pb-XXXXXXXX, random)\n"
-	"      --cpus LIST        CPUs the app may use (a cpuset, e.g. 1 or 0-1)\n"
-	"      --memory SIZE      memory limit, e.g. 256M, 1G\n"
-	"  -u, --user UID[:GID]   who the app runs as (default: nobody, 65534:65534)\n"
-	"      --rootfs DIR       the app's root (default: empty, host /usr read-only)\n"
-	"  -v, --volume HOST:PATH[:ro|:rw]  also mount HOST at PATH (read-only by default)\n"
-	"  -e, --env KEY=VALUE    add to the app's environment (repeatable)\n"
-	"      --engine builtin|podman|docker\n"
-	"                         the runtime (default: builtin, which needs nothing)\n"
-	"      --image IMAGE      engines: the image (default " PBRUN_IMAGE ",\n"
-	"                         built on first use: a skeleton that mounts host /usr)\n"
-	"      --engine-arg ARG   engines: one more option for `ENGINE run` (repeatable)\n"
-	"      --build-image      engines: build the default image and exit\n"
-	"      --print podman|docker|lxc|k8s\n"
-	"                         print the equivalent command, LXC config or Pod\n"
-	"                         spec fragment instead of running anything\n"
-	"  -r, --run-dir DIR      patchbayd's run directory (default as patchbay's)\n"
-	"      --no-prefix        pass the app's output through without \"NAME| \"\n"
-	"      --keep-ports       leave the ports pbrun made on patchbayd at the end\n"
-	"  -h, --help\n"
-	"\n"
-	"Exit status: the app's (128+N if signal N ended it); 2 usage; 125 pbrun failed.\n";
+    "usage: pbrun [options] -- APP [ARGS...]\n"
+    "\n"
+    "Run APP as a container wired to patchbay ports. In ARGS, {port0}, {port1}...\n"
+    "become the ports' socket paths as the app sees them, {name} the instance\n"
+    "name; the environment has PATCHBAY_PORT0... and PATCHBAY_NAME too.\n"
+    "\n"
+    "  -p, --port vhost:ID[,KEY=VAL...]  a port for the app (repeatable); made on\n"
+    "                         patchbayd unless it exists, removed at the end if made.\n"
+    "                         \"vhost\" alone names it vhost:NAME.N\n"
+    "  -n, --name NAME        instance name (default: pb-XXXXXXXX, random)\n"
+    "      --cpus LIST        CPUs the app may use (a cpuset, e.g. 1 or 0-1)\n"
+    "      --memory SIZE      memory limit, e.g. 256M, 1G\n"
+    "  -u, --user UID[:GID]   who the app runs as (default: nobody, 65534:65534)\n"
+    "      --rootfs DIR       the app's root (default: empty, host /usr read-only)\n"
+    "  -v, --volume HOST:PATH[:ro|:rw]  also mount HOST at PATH (read-only by default)\n"
+    "  -e, --env KEY=VALUE    add to the app's environment (repeatable)\n"
+    "      --engine builtin|podman|docker\n"
+    "                         the runtime (default: builtin, which needs nothing)\n"
+    "      --image IMAGE      engines: the image (default " PBRUN_IMAGE ",\n"
+    "                         built on first use: a skeleton that mounts host /usr)\n"
+    "      --engine-arg ARG   engines: one more option for `ENGINE run` (repeatable)\n"
+    "      --build-image      engines: build the default image and exit\n"
+    "      --print podman|docker|lxc|k8s\n"
+    "                         print the equivalent command, LXC config or Pod\n"
+    "                         spec fragment instead of running anything\n"
+    "  -r, --run-dir DIR      patchbayd's run directory (default as patchbay's)\n"
+    "      --no-prefix        pass the app's output through without \"NAME| \"\n"
+    "      --keep-ports       leave the ports pbrun made on patchbayd at the end\n"
+    "  -h, --help\n"
+    "\n"
+    "Exit status: the app's (128+N if signal N ended it); 2 usage; 125 pbrun failed.\n";
 
 enum {
 	OPT_CPUS = 256,
@@ -63,24 +63,24 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"port", required_argument, NULL, 'p'},
-	{"name", required_argument, NULL, 'n'},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"memory", required_argument, NULL, OPT_MEMORY},
-	{"user", required_argument, NULL, 'u'},
-	{"rootfs", required_argument, NULL, OPT_ROOTFS},
-	{"volume", required_argument, NULL, 'v'},
-	{"env", required_argument, NULL, 'e'},
-	{"engine", required_argument, NULL, OPT_ENGINE},
-	{"image", required_argument, NULL, OPT_IMAGE},
-	{"engine-arg", required_argument, NULL, OPT_ENGINE_ARG},
-	{"build-image", no_argument, NULL, OPT_BUILD_IMAGE},
-	{"print", required_argument, NULL, OPT_PRINT},
-	{"run-dir", required_argument, NULL, 'r'},
-	{"no-prefix", no_argument, NULL, OPT_NO_PREFIX},
-	{"keep-ports", no_argument, NULL, OPT_KEEP_PORTS},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"port", required_argument, NULL, 'p'},
+    {"name", required_argument, NULL, 'n'},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"user", required_argument, NULL, 'u'},
+    {"rootfs", required_argument, NULL, OPT_ROOTFS},
+    {"volume", required_argument, NULL, 'v'},
+    {"env", required_argument, NULL, 'e'},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"engine-arg", required_argument, NULL, OPT_ENGINE_ARG},
+    {"build-image", no_argument, NULL, OPT_BUILD_IMAGE},
+    {"print", required_argument, NULL, OPT_PRINT},
+    {"run-dir", required_argument, NULL, 'r'},
+    {"no-prefix", no_argument, NULL, OPT_NO_PREFIX},
+    {"keep-ports", no_argument, NULL, OPT_KEEP_PORTS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int bad(const char *fmt, const char *what)
@@ -125,11 +125,22 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s || *s == '-')
 		return -1;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': v <<= 10; end++; break;
-	case 'M': v <<= 20; end++; break;
-	case 'G': v <<= 30; end++; break;
-	case '\0': break;
-	default: return -1;
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return -1;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
@@ -339,7 +350,8 @@ int pbrun_parse(struct pbrun *r, int argc, char **argv)
 			break;
 		case OPT_PRINT:
 			if (parse_print(optarg, &r->print) < 0)
-				return bad("--print %s: expected podman, docker, lxc or k8s", optarg);
+				return bad("--print %s: expected podman, docker, lxc or k8s",
+					   optarg);
 			break;
 		case 'r':
 			snprintf(r->run_dir, sizeof(r->run_dir), "%s", optarg);
@@ -362,8 +374,8 @@ int pbrun_parse(struct pbrun *r, int argc, char **argv)
 		if (r->engine == PBRUN_BUILTIN)
 			return bad("--build-image: %s", "needs --engine podman or docker");
 		return pbrun_build_image(r->engine, r->image ? r->image : PBRUN_IMAGE, NULL) < 0
-			       ? -2
-			       : 1;
+			   ? -2
+			   : 1;
 	}
 	if (optind >= argc)
 		return bad("%s", "no APP given: pbrun [options] -- APP [ARGS...]");

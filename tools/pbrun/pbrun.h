@@ -24,8 +24,13 @@
 #define PBRUN_IMAGE	  "localhost/patchbay-base:latest"
 
 enum pbrun_engine { PBRUN_BUILTIN, PBRUN_PODMAN, PBRUN_DOCKER };
-enum pbrun_print { PBRUN_PRINT_NONE, PBRUN_PRINT_PODMAN, PBRUN_PRINT_DOCKER, PBRUN_PRINT_LXC,
-		   PBRUN_PRINT_K8S };
+enum pbrun_print {
+	PBRUN_PRINT_NONE,
+	PBRUN_PRINT_PODMAN,
+	PBRUN_PRINT_DOCKER,
+	PBRUN_PRINT_LXC,
+	PBRUN_PRINT_K8S
+};
 
 struct pbrun_port {
 	char name[64];	     /* on patchbayd: "vhost:ID" */
@@ -65,6 +70,11 @@ struct pbrun {
 	int n_env;
 	char **app_argv; /* as given, placeholders unreplaced */
 	int app_argc;
+
+	/* pbrun's own argv and environment strings (contiguous), wiped in the
+	 * container's init so that the app cannot read them in /proc/1 */
+	char *title;
+	size_t title_len;
 
 	/* worked out */
 	char state_dir[4096]; /* RUN_DIR/pbrun/NAME: the instance's own files */

@@ -43,7 +43,7 @@ int pbrun_plan_ports(struct pbrun *r)
 			}
 		if (!opt_value(p->opts, "path", path, sizeof(path)) &&
 		    snprintf(path, sizeof(path), "%s/vhost-%s.sock", r->run_dir, p->name + 6) >=
-			    (int)sizeof(path)) {
+			(int)sizeof(path)) {
 			pbrun_log("--port %s: its socket path is too long", p->name);
 			return -1;
 		}
@@ -89,7 +89,7 @@ static const char *error_code(json_t *reply)
 static const char *error_message(json_t *reply)
 {
 	const char *m =
-		json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+	    json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
 	return m ? m : "no reply";
 }
 

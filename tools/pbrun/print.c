@@ -46,8 +46,8 @@ static void print_ports(const struct pbrun *r, const char *engine)
 		for (char *save, *kv = strtok_r(opts, ",", &save); kv;
 		     kv = strtok_r(NULL, ",", &save))
 			printf(" %s", q(kv));
-		printf(" >/dev/null || patchbay -r %s show %s >/dev/null || exit 1\n", q(r->run_dir),
-		       q(p->name));
+		printf(" >/dev/null || patchbay -r %s show %s >/dev/null || exit 1\n",
+		       q(r->run_dir), q(p->name));
 		printf("chown %u:%u %s\n", (unsigned)r->uid, (unsigned)r->gid, q(p->host_path));
 	}
 	if (!r->image) {
@@ -113,8 +113,8 @@ static void print_lxc(const struct pbrun *r)
 		printf("lxc.mount.entry = %s %s none bind,%s,create=%s 0 0\n", r->volume[i].host,
 		       r->volume[i].inner + 1, r->volume[i].rw ? "rw" : "ro",
 		       access(r->volume[i].host, X_OK) == 0 && !strstr(r->volume[i].inner, ".")
-			       ? "dir"
-			       : "file");
+			   ? "dir"
+			   : "file");
 	for (int i = 0; r->envp[i]; i++)
 		if (strncmp(r->envp[i], "TERM=", 5) != 0)
 			printf("lxc.environment = %s\n", r->envp[i]);
@@ -185,7 +185,8 @@ static void print_k8s(const struct pbrun *r)
 	}
 	printf("  volumeMounts:\n");
 	for (int i = 0; i < r->n_ports; i++)
-		printf("  - name: patchbay-port%d\n    mountPath: %s\n", i, yq(r->port[i].inner_path));
+		printf("  - name: patchbay-port%d\n    mountPath: %s\n", i,
+		       yq(r->port[i].inner_path));
 	for (int i = 0; i < r->n_volumes; i++)
 		printf("  - name: volume%d\n    mountPath: %s\n    readOnly: %s\n", i,
 		       yq(r->volume[i].inner), r->volume[i].rw ? "false" : "true");
@@ -204,11 +205,20 @@ static void print_k8s(const struct pbrun *r)
 int pbrun_print(struct pbrun *r)
 {
 	switch (r->print) {
-	case PBRUN_PRINT_PODMAN: print_engine(r, PBRUN_PODMAN); break;
-	case PBRUN_PRINT_DOCKER: print_engine(r, PBRUN_DOCKER); break;
-	case PBRUN_PRINT_LXC: print_lxc(r); break;
-	case PBRUN_PRINT_K8S: print_k8s(r); break;
-	case PBRUN_PRINT_NONE: break;
+	case PBRUN_PRINT_PODMAN:
+		print_engine(r, PBRUN_PODMAN);
+		break;
+	case PBRUN_PRINT_DOCKER:
+		print_engine(r, PBRUN_DOCKER);
+		break;
+	case PBRUN_PRINT_LXC:
+		print_lxc(r);
+		break;
+	case PBRUN_PRINT_K8S:
+		print_k8s(r);
+		break;
+	case PBRUN_PRINT_NONE:
+		break;
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
 }

@@ -64,8 +64,8 @@ struct sandbox {
 extern char **environ;
 
 /* Say why set-up failed on the status pipe, and die. */
-static void __attribute__((noreturn, format(printf, 2, 3))) fail(const struct sandbox *s,
-								   const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fail(const struct sandbox *s, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -176,8 +176,9 @@ static void etc(const struct sandbox *s)
 	char text[1024];
 
 	mkdir_p(s, "/etc", 0755);
-	snprintf(text, sizeof(text), "root:x:0:0:root:/root:/bin/sh\n"
-				     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
 	if (r->uid != 0 && r->uid != 65534)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "app:x:%u:%u:app:/tmp:/bin/sh\n", (unsigned)r->uid, (unsigned)r->gid);
@@ -360,8 +361,8 @@ static int __attribute__((noreturn)) init_loop(pid_t app)
 
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
 				if (pid == app) {
-					status = WIFEXITED(st) ? WEXITSTATUS(st)
-							       : 128 + WTERMSIG(st);
+					status =
+					    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 					_exit(status);
 				}
 		} else if (sig > 0) {
@@ -379,6 +380,12 @@ static int sandbox_init(void *arg)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* /proc/1/cmdline is readable by the app: it shows "pbrun-init", not
+	 * pbrun's host command line or environment. */
+	if (s->r->title && s->r->title_len > 11) {
+		memset(s->r->title, 0, s->r->title_len);
+		strcpy(s->r->title, "pbrun-init");
+	}
 	if (read(s->go_fd, &go, 1) != 1)
 		_exit(125); /* pbrun gave up */
 	close(s->go_fd);
@@ -441,8 +448,8 @@ pid_t pbrun_sandbox_start(struct pbrun *r, int out_fd, int err_fd)
 	if (pid < 0) {
 		pbrun_log("cannot create the namespaces: %s%s", strerror(errno),
 			  errno == EPERM || errno == ENOSPC
-				  ? " (user namespaces may be off: run pbrun as root)"
-				  : "");
+			      ? " (user namespaces may be off: run pbrun as root)"
+			      : "");
 		close(go[1]);
 		close(status[0]);
 		return -1;
