@@ -53,7 +53,11 @@ static int put(const char *dir, const char *file, const char *value)
 static int make_dir(const char *dir)
 {
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		pbrun_log("cgroup: cannot make %s: %s", dir, strerror(errno));
+		bool denied = errno == EACCES || errno == EPERM || errno == EROFS;
+
+		pbrun_log("cgroup: cannot make %s: %s%s", dir, strerror(errno),
+			  denied ? " (--cpus and --memory need root, or a cgroup delegated to you)"
+				 : "");
 		return -1;
 	}
 	return 0;
