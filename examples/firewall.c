@@ -32,10 +32,15 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static bool filter(void *ctx, int in, struct pb_frame *f)
+static unsigned filter(void *ctx, int in, struct pb_frame *f, unsigned n)
 {
+	unsigned kept = 0;
+
 	(void)in;
-	return fw_rules_allow(ctx, f->data, f->len);
+	for (unsigned i = 0; i < n; i++)
+		if (fw_rules_allow(ctx, f[i].data, f[i].len))
+			f[kept++] = f[i];
+	return kept;
 }
 
 static struct fw_rules *load(const char *path)

@@ -55,29 +55,23 @@ static void park(struct dir *d)
 /* Take a new burst from the input, through the hook. */
 static unsigned receive(struct fwd *fw, int i, struct dir *d)
 {
-	unsigned n = pb_port_rx_burst(d->in, d->frames, FWD_BURST), kept = 0;
+	unsigned n = pb_port_rx_burst(d->in, d->frames, FWD_BURST);
 
-	d->n = d->sent = 0;
+	d->n = n;
+	d->sent = 0;
 	d->parked = false;
-	if (fw->copy && n) {
-		d->n = n;
+	if (fw->copy && n)
 		park(d);
+	if (fw->hook && n) {
+		d->n = fw->hook(fw->ctx, i, d->frames, n);
+		fw->stats[i].filtered += n - d->n;
 	}
-	for (unsigned k = 0; k < n; k++) {
-		struct pb_frame f = d->frames[k];
-
-		if (fw->hook && !fw->hook(fw->ctx, i, &f)) {
-			fw->stats[i].filtered++;
-			continue;
-		}
-		d->frames[kept++] = f;
-	}
-	d->n = kept;
 	return n;
 }
 
-/* Send what waits; count and drop it once it has waited too long. */
-static unsigned transmit(struct fwd *fw, int i, struct dir *d, uint64_t now)
+/* Send what waits; count and drop it once it has waited too long. The
+ * clock is read only while something waits. */
+static unsigned transmit(struct fwd *fw, int i, struct dir *d)
 {
 	unsigned k = 0;
 
@@ -89,7 +83,10 @@ static unsigned transmit(struct fwd *fw, int i, struct dir *d, uint64_t now)
 	fw->stats[i].forwarded += k;
 	if (d->sent == d->n) {
 		d->held_since = 0;
-	} else if (!d->held_since) {
+		return k;
+	}
+	uint64_t now = now_ns();
+	if (!d->held_since) {
 		d->held_since = now;
 	} else if (now - d->held_since > FWD_HOLD_MS * 1000000ull) {
 		fw->stats[i].dropped += d->n - d->sent;
@@ -136,13 +133,12 @@ int fwd_run(struct fwd *fw, volatile int *stop)
 		if (!(d[i].own = malloc((size_t)FWD_BURST * FWD_MAX_FRAME)))
 			return -ENOMEM;
 	while (!*stop) {
-		uint64_t now = now_ns();
 		unsigned work = 0;
 
 		for (int i = 0; i < 2; i++) {
 			if (d[i].sent == d[i].n)
 				work += receive(fw, i, &d[i]);
-			work += transmit(fw, i, &d[i], now);
+			work += transmit(fw, i, &d[i]);
 		}
 		if (work) {
 			idle = 0;

@@ -21,11 +21,13 @@
 #define FWD_MAX_FRAME 9238 /* jumbo: 9216 + Ethernet header + VLAN tag + room */
 #define FWD_HOLD_MS   100
 
-/* Called for each frame arriving on port @in (0 or 1) before it leaves by
- * the other port. @f points at a private copy when the function asked for
- * one (fwd.copy), which it may then rewrite in place. Return false to
- * drop the frame. */
-typedef bool (*fwd_hook)(void *ctx, int in, struct pb_frame *f);
+/* Called once per burst arriving on port @in (0 or 1), before it leaves by
+ * the other port: the place for per-burst work (reading the output port's
+ * MAC, say) and then a pass over the frames. Each frame points at a private
+ * copy when the function asked for one (fwd.copy), which it may then
+ * rewrite in place. It keeps the frames to send at the front of @f, in
+ * order, and returns how many; the rest count as filtered. */
+typedef unsigned (*fwd_hook)(void *ctx, int in, struct pb_frame *f, unsigned n);
 
 struct fwd_dir_stats {
 	uint64_t forwarded; /* frames that left by the other port */

@@ -33,18 +33,24 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static bool rewrite_macs(void *ctx, int in, struct pb_frame *f)
+/* Frames leaving by port @out get its MAC as the source (read once per
+ * burst: it is the device's, and may change when the peer reconnects). */
+static unsigned rewrite_macs(void *ctx, int in, struct pb_frame *f, unsigned n)
 {
 	struct rewrite *rw = ctx;
 	int out = 1 - in;
 	struct pb_port_info info;
 
-	if (!rw->on[out] || f->len < 14)
-		return true;
+	if (!rw->on[out])
+		return n;
 	pb_port_get_info(rw->port[out], &info);
-	memcpy(f->data, rw->dst[out], 6);
-	memcpy((uint8_t *)f->data + 6, info.mac, 6);
-	return true;
+	for (unsigned i = 0; i < n; i++) {
+		if (f[i].len < 14)
+			continue;
+		memcpy(f[i].data, rw->dst[out], 6);
+		memcpy((uint8_t *)f[i].data + 6, info.mac, 6);
+	}
+	return n;
 }
 
 static void usage(const char *argv0)

@@ -37,6 +37,7 @@ refuse 2 "--name a/b: 1 to 31 letters" --name a/b -- /bin/true
 refuse 2 "--name -x: 1 to 31 letters" --name -x -- /bin/true
 refuse 2 '--port tap:t0: pbrun wires vhost: ports' --port tap:t0 -- /bin/true
 refuse 2 '--port vhost:c,client=1: client=1 would make patchbayd connect' --port vhost:c,client=1 -- /bin/true
+refuse 2 '--port vhost:o,mtu: options are KEY=VALUE' --port vhost:o,mtu -- /bin/true
 refuse 2 '--memory 12: expected a size of at least 1M' --memory 12 -- /bin/true
 refuse 2 '--memory lots: expected a size' --memory lots -- /bin/true
 refuse 2 '--cpus one: expected a CPU list' --cpus one -- /bin/true
@@ -52,6 +53,36 @@ refuse 125 'instance keep is already running' --name keep -- /bin/true
 refuse 125 'cannot add port vhost:bad\.name!' --port 'vhost:bad.name!' -- /bin/true
 refuse 125 'port vhost:keep exists: using it|--port vhost:keep given twice' --port vhost:keep --port vhost:keep -- /bin/true
 refuse 125 'the app.s ports need patchbayd' -r "$D/nothing-here" --port vhost -- /bin/true
+# A lying daemon: its reply names a file that is not its socket. pbrun (as
+# root) must neither chown it nor mount it into the container.
+mkdir "$D/liar"
+python3 - "$D/liar/control.sock" <<'PY' &
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(4)
+s.settimeout(30)
+for _ in range(4):
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    f = c.makefile("rw")
+    f.write(json.dumps({"patchbay": "fake", "v": 1}) + "\n"); f.flush()
+    for line in f:
+        req = json.loads(line)
+        res = {"name": "vhost:x", "path": sys.argv[1] + "/../victim", "socket": "server"}
+        f.write(json.dumps({"v": 1, "id": req.get("id"), "ok": True, "result": res}) + "\n")
+        f.flush()
+    c.close()
+PY
+pb_track liar $!
+echo secret >"$D/liar/victim"
+chmod 600 "$D/liar/victim"
+pb_wait_file "$D/liar/control.sock" 10
+refuse 125 "is not a socket of patchbayd's" -r "$D/liar" --port vhost:x -- /bin/true
+expect_eq "owner of the file the liar named" "$(stat -c %u "$D/liar/victim")" 0
+
 # an app that fails in its container: its status, and no leftovers
 refuse 3 '' --port vhost:made -- /bin/sh -c 'exit 3'
 

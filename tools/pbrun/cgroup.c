@@ -102,15 +102,16 @@ int pbrun_cgroup_create(const struct pbrun *r)
 		return 0;
 	snprintf(value, sizeof(value), "%llu", (unsigned long long)r->memory);
 	if (is_v2()) {
-		if (make_dir(CG_ROOT "/patchbay") < 0 ||
-		    put(CG_ROOT, "cgroup.subtree_control", r->cpus ? "+cpuset" : "+memory") < 0 ||
-		    (r->cpus && r->memory &&
-		     put(CG_ROOT, "cgroup.subtree_control", "+memory") < 0) ||
-		    put(CG_ROOT "/patchbay", "cgroup.subtree_control",
-			r->cpus ? "+cpuset" : "+memory") < 0 ||
-		    (r->cpus && r->memory &&
-		     put(CG_ROOT "/patchbay", "cgroup.subtree_control", "+memory") < 0))
+		/* The controllers the limits need, enabled down to our groups. */
+		const char *need[2] = {r->cpus ? "+cpuset" : NULL, r->memory ? "+memory" : NULL};
+
+		if (make_dir(CG_ROOT "/patchbay") < 0)
 			return -1;
+		for (int i = 0; i < 2; i++)
+			if (need[i] &&
+			    (put(CG_ROOT, "cgroup.subtree_control", need[i]) < 0 ||
+			     put(CG_ROOT "/patchbay", "cgroup.subtree_control", need[i]) < 0))
+				return -1;
 		group_dir(dir, sizeof(dir), NULL, r->name);
 		if (make_dir(dir) < 0)
 			return -1;

@@ -186,22 +186,43 @@ static int parse_user(struct pbrun *r, const char *s)
 	return 0;
 }
 
-/* "vhost:ID,k=v,..." (ID may be empty: named after the instance later). */
+const char *pbrun_port_opt(const struct pbrun_port *p, const char *key)
+{
+	for (int i = 0; i < p->n_opts; i++)
+		if (strcmp(p->opt[i].key, key) == 0)
+			return p->opt[i].value;
+	return NULL;
+}
+
+/* "vhost:ID,KEY=VALUE,..." (ID may be empty: named after the instance later). */
 static int parse_port(struct pbrun *r, const char *s)
 {
 	struct pbrun_port *p;
-	const char *comma = strchr(s, ',');
-	size_t head = comma ? (size_t)(comma - s) : strlen(s);
+	char buf[512], *save, *kv;
+	const char *client;
 
 	if (r->n_ports == PBRUN_MAX_PORTS)
 		return bad("--port %s: at most 16 ports", s);
-	p = &r->port[r->n_ports++];
-	if (head >= sizeof(p->name) || (comma && strlen(comma) >= sizeof(p->opts)))
+	if (strlen(s) >= sizeof(buf))
 		return bad("--port %s: too long", s);
-	memcpy(p->name, s, head);
-	p->name[head] = '\0';
-	if (comma)
-		snprintf(p->opts, sizeof(p->opts), "%s", comma);
+	p = &r->port[r->n_ports++];
+	strcpy(buf, s);
+	kv = strtok_r(buf, ",", &save);
+	if (!kv || strlen(kv) >= sizeof(p->name))
+		return bad("--port %s: expected vhost:ID[,KEY=VALUE...]", s);
+	strcpy(p->name, kv);
+	while ((kv = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq || eq == kv || p->n_opts == 8 ||
+		    (size_t)(eq - kv) >= sizeof(p->opt[0].key) ||
+		    strlen(eq + 1) >= sizeof(p->opt[0].value))
+			return bad("--port %s: options are KEY=VALUE, at most 8", s);
+		*eq = '\0';
+		strcpy(p->opt[p->n_opts].key, kv);
+		strcpy(p->opt[p->n_opts].value, eq + 1);
+		p->n_opts++;
+	}
 	if (strncmp(p->name, "vhost-user", 10) == 0)
 		memmove(p->name + 5, p->name + 10, strlen(p->name + 10) + 1);
 	if (strcmp(p->name, "vhost") == 0)
@@ -210,7 +231,8 @@ static int parse_port(struct pbrun *r, const char *s)
 		return bad("--port %s: pbrun wires vhost: ports (the app drives the "
 			   "virtio side of each); other types are patched on patchbayd",
 			   s);
-	if (p->opts[0] && strstr(p->opts, ",client=1"))
+	client = pbrun_port_opt(p, "client");
+	if (client && strcmp(client, "0") != 0)
 		return bad("--port %s: client=1 would make patchbayd connect to the app; "
 			   "pbrun's apps connect to patchbayd",
 			   s);

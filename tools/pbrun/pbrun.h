@@ -33,8 +33,12 @@ enum pbrun_print {
 };
 
 struct pbrun_port {
-	char name[64];	     /* on patchbayd: "vhost:ID" */
-	char opts[256];	     /* ",key=value..." after the name on --port, for add */
+	char name[64]; /* on patchbayd: "vhost:ID" */
+	struct {
+		char key[32];
+		char value[200];
+	} opt[8]; /* the KEY=VALUEs after the name on --port, for add */
+	int n_opts;
 	char host_path[108]; /* its socket, as the host sees it */
 	char inner_path[108];
 	bool created; /* pbrun added it, so pbrun deletes it */
@@ -85,6 +89,7 @@ struct pbrun {
 
 /* options.c */
 int pbrun_parse(struct pbrun *r, int argc, char **argv);
+const char *pbrun_port_opt(const struct pbrun_port *p, const char *key); /* or NULL */
 
 /* instance.c: the name and the state directory that reserves it. */
 void pbrun_pick_name(struct pbrun *r); /* pb-XXXXXXXX, random */

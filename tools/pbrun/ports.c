@@ -5,33 +5,22 @@
  * them. Talks the control protocol (docs/CONTROL.md) like the CLI does.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../common/client.h"
 #include "../../common/cmdtab.h"
 #include "pbrun.h"
 
-/* The value of KEY in ",k=v,k=v", or NULL. */
-static const char *opt_value(const char *opts, const char *key, char *out, size_t len)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = opts; p && *p; p = strchr(p + 1, ',')) {
-		if (strncmp(p + 1, key, klen) == 0 && p[1 + klen] == '=') {
-			snprintf(out, len, "%.*s", (int)strcspn(p + 2 + klen, ","), p + 2 + klen);
-			return out;
-		}
-	}
-	return NULL;
-}
-
 int pbrun_plan_ports(struct pbrun *r)
 {
 	for (int i = 0; i < r->n_ports; i++) {
 		struct pbrun_port *p = &r->port[i];
+		const char *given = pbrun_port_opt(p, "path");
 		char path[108], base[108];
 
 		if (strcmp(p->name, "vhost:") == 0)
@@ -41,9 +30,9 @@ int pbrun_plan_ports(struct pbrun *r)
 				pbrun_log("--port %s given twice", p->name);
 				return -1;
 			}
-		if (!opt_value(p->opts, "path", path, sizeof(path)) &&
-		    snprintf(path, sizeof(path), "%s/vhost-%s.sock", r->run_dir, p->name + 6) >=
-			(int)sizeof(path)) {
+		if ((given ? snprintf(path, sizeof(path), "%s", given)
+			   : snprintf(path, sizeof(path), "%s/vhost-%s.sock", r->run_dir,
+				      p->name + 6)) >= (int)sizeof(path)) {
 			pbrun_log("--port %s: its socket path is too long", p->name);
 			return -1;
 		}
@@ -64,19 +53,9 @@ int pbrun_plan_ports(struct pbrun *r)
 static json_t *add_request(const struct pbrun_port *p)
 {
 	json_t *opts = json_object();
-	char buf[256];
 
-	snprintf(buf, sizeof(buf), "%s", p->opts);
-	for (char *save, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-
-		if (eq) {
-			*eq = '\0';
-			json_object_set_new(opts, kv, json_string(eq + 1));
-		} else {
-			json_object_set_new(opts, kv, json_string("")); /* the daemon names it */
-		}
-	}
+	for (int i = 0; i < p->n_opts; i++)
+		json_object_set_new(opts, p->opt[i].key, json_string(p->opt[i].value));
 	return json_pack("{s:s, s:{s:s, s:o}}", "cmd", "add", "args", "port", p->name, "opts",
 			 opts);
 }
@@ -91,6 +70,21 @@ static const char *error_message(json_t *reply)
 	const char *m =
 	    json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
 	return m ? m : "no reply";
+}
+
+/* The path in patchbayd's reply is input from a socket: before it is
+ * chowned and bind-mounted into the container, it must name a socket (not a
+ * symlink, not a file) owned by whoever owns the control socket (or by the
+ * app's uid, when an earlier pbrun handed it over). */
+static bool daemon_socket(const struct pbrun *r, const char *path)
+{
+	char ctl[4200];
+	struct stat st, owner;
+
+	snprintf(ctl, sizeof(ctl), "%s/%s", r->run_dir, PB_CTL_SOCKET_NAME);
+	return path[0] == '/' && strlen(path) < sizeof(((struct pbrun_port *)0)->host_path) &&
+	       lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && stat(ctl, &owner) == 0 &&
+	       (st.st_uid == owner.st_uid || st.st_uid == r->uid);
 }
 
 /* Add @p, or find it if it exists; fill in its socket path. */
@@ -115,10 +109,10 @@ static int make_one(struct pbrun *r, struct pbc_client *c, struct pbrun_port *p)
 			goto out;
 		}
 		port = json_object_get(reply, "result");
-		if (p->opts[0])
-			pbrun_log("port %s exists: using it as it is (its options are not "
-				  "changed to %s)",
-				  p->name, p->opts + 1);
+		if (p->n_opts)
+			pbrun_log("port %s exists: using it as it is (the options given "
+				  "with --port are not applied to it)",
+				  p->name);
 	} else {
 		pbrun_log("cannot add port %s: %s", p->name, error_message(reply));
 		goto out;
@@ -129,9 +123,13 @@ static int make_one(struct pbrun *r, struct pbc_client *c, struct pbrun_port *p)
 		pbrun_log("port %s has no socket an app can connect to", p->name);
 		goto out;
 	}
+	if (!daemon_socket(r, path)) {
+		pbrun_log("port %s: %s is not a socket of patchbayd's", p->name, path);
+		goto out;
+	}
 	snprintf(p->host_path, sizeof(p->host_path), "%s", path);
 	/* The app runs as its own uid and must be able to connect. */
-	if (geteuid() == 0 && chown(path, r->uid, r->gid) < 0) {
+	if (geteuid() == 0 && fchownat(AT_FDCWD, path, r->uid, r->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		pbrun_log("port %s: chown %s: %s", p->name, path, strerror(errno));
 		goto out;
 	}

@@ -39,13 +39,13 @@ static void print_ports(const struct pbrun *r, const char *engine)
 	       "# chown lets the container's user connect):\n");
 	for (int i = 0; i < r->n_ports; i++) {
 		const struct pbrun_port *p = &r->port[i];
-		char opts[256];
-
 		printf("patchbay -r %s add %s", q(r->run_dir), q(p->name));
-		snprintf(opts, sizeof(opts), "%s", p->opts);
-		for (char *save, *kv = strtok_r(opts, ",", &save); kv;
-		     kv = strtok_r(NULL, ",", &save))
+		for (int k = 0; k < p->n_opts; k++) {
+			char kv[240];
+
+			snprintf(kv, sizeof(kv), "%s=%s", p->opt[k].key, p->opt[k].value);
 			printf(" %s", q(kv));
+		}
 		printf(" >/dev/null || patchbay -r %s show %s >/dev/null || exit 1\n",
 		       q(r->run_dir), q(p->name));
 		printf("chown %u:%u %s\n", (unsigned)r->uid, (unsigned)r->gid, q(p->host_path));

@@ -213,6 +213,7 @@ static void dev(const struct sandbox *s)
 		snprintf(inner, sizeof(inner), "/dev/%s", nodes[i]);
 		touch(s, inner);
 		char path[8400];
+		/* not bind_mount(): its nodev would make these nodes useless */
 		path_in(s, path, sizeof(path), inner);
 		if (mount(host, path, NULL, MS_BIND, NULL) < 0)
 			fail(s, "mount %s: %s", host, strerror(errno));
