@@ -21,6 +21,7 @@
 #include "config.h"
 #include "control.h"
 #include "fault.h"
+#include "http.h"
 #include "log.h"
 #include "panel.h"
 
@@ -31,6 +32,8 @@ struct options {
 	const char *config;
 	const char *pidfile;
 	const char *group;
+	const char *http;	/* --http SPEC */
+	const char *http_token; /* --http-token FILE */
 	unsigned workers;
 	int cpus[256];
 	unsigned ncpus;
@@ -58,6 +61,10 @@ static void usage(FILE *f)
 	    "      --cpus LIST      pin workers to these CPUs, e.g. 0,2-3\n"
 	    "      --idle-us N      poll this long with nothing to do, then sleep (default 200)\n"
 	    "  -g, --group NAME     group that may use the sockets (mode 0660)\n"
+	    "      --http SPEC      serve the REST API and /metrics on unix:PATH or\n"
+	    "                       ADDR:PORT ([ADDR6]:PORT); off by default\n"
+	    "      --http-token FILE  bearer token every HTTP request must carry\n"
+	    "                       (the file: mode 0600); required for ADDR:PORT\n"
 	    "  -d, --daemon         detach (logs go to syslog)\n"
 	    "  -p, --pidfile FILE   write the daemon's pid here\n"
 	    "      --syslog         log to syslog instead of stderr\n"
@@ -100,13 +107,22 @@ static int parse_cpus(const char *s, struct options *o)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
-	    {"run-dir", required_argument, NULL, 'r'}, {"config", required_argument, NULL, 'c'},
-	    {"workers", required_argument, NULL, 'w'}, {"cpus", required_argument, NULL, 'C'},
-	    {"idle-us", required_argument, NULL, 'I'}, {"group", required_argument, NULL, 'g'},
-	    {"daemon", no_argument, NULL, 'd'},	       {"pidfile", required_argument, NULL, 'p'},
-	    {"syslog", no_argument, NULL, 'S'},	       {"verbose", no_argument, NULL, 'v'},
-	    {"quiet", no_argument, NULL, 'q'},	       {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"cpus", required_argument, NULL, 'C'},
+	    {"idle-us", required_argument, NULL, 'I'},
+	    {"group", required_argument, NULL, 'g'},
+	    {"daemon", no_argument, NULL, 'd'},
+	    {"pidfile", required_argument, NULL, 'p'},
+	    {"syslog", no_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"http-token", required_argument, NULL, 'T'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	char *end;
@@ -157,6 +173,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'g':
 			o->group = optarg;
 			break;
+		case 'H':
+			o->http = optarg;
+			break;
+		case 'T':
+			o->http_token = optarg;
+			break;
 		case 'd':
 			o->daemon = true;
 			o->syslog = true;
@@ -184,6 +206,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (o->http_token && !o->http) {
+		fprintf(stderr, "patchbayd: --http-token needs --http\n");
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "patchbayd: unexpected argument '%s'\n", argv[optind]);
@@ -317,7 +343,8 @@ int main(int argc, char **argv)
 	char path[300];
 	int notify = -1, r;
 
-	static char abs_run[512], abs_config[512], abs_pid[512];
+	static char abs_run[512], abs_config[512], abs_pid[512], abs_http[520], abs_token[512];
+	static struct pbd_http http = {.listen_fd = -1};
 
 	if ((r = parse_args(argc, argv, &o)) != 0)
 		return r;
@@ -329,6 +356,14 @@ int main(int argc, char **argv)
 	memmove(o.run_dir, run, strlen(run) + 1);
 	o.config = absolute(o.config, abs_config, sizeof(abs_config));
 	o.pidfile = absolute(o.pidfile, abs_pid, sizeof(abs_pid));
+	o.http_token = absolute(o.http_token, abs_token, sizeof(abs_token));
+	if (o.http && !strncmp(o.http, "unix:", 5) && o.http[5] && o.http[5] != '/') {
+		char rel[512];
+		if (absolute(o.http + 5, rel, sizeof(rel)) == rel) {
+			snprintf(abs_http, sizeof(abs_http), "unix:%s", rel);
+			o.http = abs_http;
+		}
+	}
 	if (o.daemon && (notify = daemonize()) < 0) {
 		perror("patchbayd: daemonize");
 		return 1;
@@ -370,9 +405,21 @@ int main(int argc, char **argv)
 		ready(notify, 1);
 		return 1;
 	}
+	if (o.http) {
+		char err[512];
+		if (pbd_http_open(&http, &pn, o.http, o.http_token, epfd, err, sizeof(err)) < 0) {
+			LOGE("main", "%s", err);
+			pbd_control_close(&ctl);
+			ready(notify, 1);
+			return 1;
+		}
+		LOGI("main", "REST API and metrics on %s%s", o.http,
+		     http.token_len ? " (bearer token)" : "");
+	}
 	if ((r = pbd_panel_start(&pn, o.run_dir, o.workers, o.ncpus ? o.cpus : NULL, o.idle_us)) <
 	    0) {
 		LOGE("main", "starting the workers: %s", strerror(-r));
+		pbd_http_close(&http);
 		pbd_control_close(&ctl);
 		ready(notify, 1);
 		return 1;
@@ -382,6 +429,7 @@ int main(int argc, char **argv)
 			pn.workers[i].cpu = o.cpus[i % o.ncpus];
 	if (o.config && pbd_config_replay(&pn, o.config) < 0) {
 		pbd_panel_stop(&pn);
+		pbd_http_close(&http);
 		pbd_control_close(&ctl);
 		ready(notify, 1);
 		return 1;
@@ -393,7 +441,7 @@ int main(int argc, char **argv)
 
 	for (bool running = true; running;) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, -1);
+		int n = epoll_wait(epfd, evs, 16, pbd_http_timeout_ms(&http));
 		if (n < 0 && errno != EINTR) {
 			LOGE("main", "epoll_wait: %s", strerror(errno));
 			break;
@@ -407,11 +455,16 @@ int main(int argc, char **argv)
 					LOGI("main", "signal %u: shutting down", si.ssi_signo);
 					running = false;
 				}
+			} else if (evs[i].data.u64 == PBD_TAG_HTTP) {
+				pbd_http_run(&http);
 			} else {
 				pbd_control_event(&ctl, evs[i].data.u64);
 			}
 		}
+		if (n == 0)
+			pbd_http_run(&http); /* its timeouts */
 	}
+	pbd_http_close(&http);
 	pbd_control_close(&ctl);
 	pbd_panel_stop(&pn);
 	if (o.pidfile)

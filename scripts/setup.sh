@@ -31,6 +31,12 @@ packages=(
 	clang-format                              # make format / format-check
 	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files
+	libmicrohttpd-dev                         # patchbayd's REST API and /metrics
+	libnl-route-3-dev                         # patchbay-cni: addresses and routes in a netns
+	containernetworking-plugins               # CNI: host-local IPAM, tests' reference plugins
+	golang-go golang-github-appc-cni-dev      # tests: libcni drives patchbay-cni as runtimes do
+	prometheus                                # tests: promtool and a real scraping server
+	python3-jsonschema python3-yaml curl      # tests: the REST API against docs/openapi.yaml
 )
 packages+=("$@")
 
