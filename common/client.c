@@ -39,6 +39,7 @@ int pbc_connect(struct pbc_client *c, const char *path)
 	c->next_id = 1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "patchbay: socket path too long: %s\n", path);
+		c->error = ENAMETOOLONG;
 		return -1;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
@@ -46,6 +47,7 @@ int pbc_connect(struct pbc_client *c, const char *path)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
+		c->error = e;
 		if (e == ENOENT || e == ECONNREFUSED)
 			fprintf(stderr,
 				"patchbay: patchbayd is not running (no daemon at %s); start it "
@@ -70,6 +72,7 @@ int pbc_connect(struct pbc_client *c, const char *path)
 			fprintf(stderr, "patchbay: %s does not greet like patchbayd\n", path);
 		json_decref(hello);
 		pbc_close(c);
+		c->error = EPROTO;
 		return -1;
 	}
 	json_decref(hello);

@@ -14,6 +14,7 @@ struct pbc_client {
 	FILE *in; /* buffered reader over fd */
 	char path[108];
 	int next_id;
+	int error; /* why pbc_connect failed: an errno (EPROTO: not patchbayd) */
 };
 
 /* Connect to the daemon at @path. On failure prints why (daemon not
