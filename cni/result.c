@@ -40,6 +40,7 @@ int cni_fail(struct cni_err *e, int code, const char *fmt, ...)
 	va_list ap;
 
 	e->code = code;
+	e->details[0] = 0; /* a detail of an earlier, recovered failure is not this one's */
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
