@@ -226,6 +226,10 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 		return -1;
 	if (c->mode == CNI_MODE_TAP && (!env->netns || !*env->netns))
 		return cni_fail(e, CNI_E_ENV, "CNI_NETNS is not set: a tap attachment needs it");
+	struct stat ns;
+	if (c->mode == CNI_MODE_TAP && stat(env->netns, &ns) < 0)
+		return cni_fail(e, CNI_E_UNKNOWN_CONTAINER, "the container's netns %s: %s",
+				env->netns, strerror(errno));
 	if (connect_daemon(c, &cl, NULL, e) < 0)
 		return -1;
 	if ((p = show(&cl, a.port, &code, e))) {

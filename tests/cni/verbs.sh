@@ -131,6 +131,7 @@ cni_err ADD "$(conf 1.1.0)" 4 "CNI_IFNAME 'eth0/x' must be" CNI_CONTAINERID=x1 C
 cni_err ADD "$(conf 1.1.0)" 4 "CNI_CONTAINERID '../x' must be" CNI_CONTAINERID=../x CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0)" 4 "CNI_PATH is not set" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0 CNI_PATH=
 [ "$MODE" = tap ] && cni_err ADD "$(conf 1.1.0)" 4 "CNI_NETNS is not set" CNI_CONTAINERID=x1 CNI_IFNAME=eth0
+[ "$MODE" = tap ] && cni_err ADD "$(conf 1.1.0)" 3 "netns /run/netns/pb-none-$$: No such file" CNI_CONTAINERID=x1 CNI_NETNS=/run/netns/pb-none-$$ CNI_IFNAME=eth0
 cni_err "" "$(conf 1.1.0)" 4 "CNI_COMMAND is not set" CNI_CONTAINERID=x1 CNI_IFNAME=eth0
 cni_err ATTACH "$(conf 1.1.0)" 4 "'ATTACH' is not a CNI verb" CNI_CONTAINERID=x1 CNI_IFNAME=eth0
 cni_err ADD '{"cniVersion": "1.1.0", "name": ' 6 "not JSON: line [0-9]+, column [0-9]+" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
