@@ -413,6 +413,11 @@ int main(int argc, char **argv)
 			ready(notify, 1);
 			return 1;
 		}
+		/* The API's socket is the control socket's peer: the same group. */
+		struct group *g = o.group ? getgrnam(o.group) : NULL;
+		if (g && http.unix_path[0] && chown(http.unix_path, (uid_t)-1, g->gr_gid) < 0)
+			LOGW("main", "--group %s: chown %s: %s", o.group, http.unix_path,
+			     strerror(errno));
 		LOGI("main", "REST API and metrics on %s%s", o.http,
 		     http.token_len ? " (bearer token)" : "");
 	}

@@ -59,10 +59,10 @@ pbd_start --workers 1 --http "127.0.0.1:$PORT" --http-token "$D/token"
 	fail "the API over TCP does not answer as documented"
 pbd_stop
 
-# The Unix socket: no token, the socket's mode is the access control.
-pbd_start --workers 1 --http "unix:$D/api.sock"
-mode=$(stat -c %a "$D/api.sock")
-expect_eq "mode of the API socket" "$mode" 660
+# The Unix socket: no token, the socket's mode and group are the access
+# control, as the control socket's.
+pbd_start --workers 1 --http "unix:$D/api.sock" --group nogroup
+expect_eq "mode and group of the API socket" "$(stat -c '%a %G' "$D/api.sock")" "660 nogroup"
 "${CHECK[@]}" "$OPENAPI" "unix:$D/api.sock" --short ||
 	fail "the API over the Unix socket does not answer as documented"
 # A second daemon must not take over a live API socket.
