@@ -13,6 +13,7 @@
  * and no socket directory behind.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,13 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 		snprintf(mac, sizeof(mac), "%s", m ? m : "");
 	}
 	json_decref(p);
+	/* An app that is not root in its container opens the socket as its
+	 * own user; never follow a link someone put in the directory. */
+	if (c->mode == CNI_MODE_VHOST && c->sock_owner &&
+	    fchownat(AT_FDCWD, a.socket, c->sock_uid, c->sock_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		cni_fail(e, CNI_E_IO, "socketOwner: chown %s: %s", a.socket, strerror(errno));
+		goto undo_port;
+	}
 	for (unsigned i = 0; i < c->npatch; i++) {
 		json_t *r = call(&cl, "patch",
 				 json_pack("{s:s, s:s, s:b}", "from", a.port, "to",

@@ -76,8 +76,10 @@ struct cni_conf {
 	char state_dir[256];
 	struct cni_patch patch[CNI_MAX_PATCHES];
 	unsigned npatch;
-	int mtu;	   /* 0: the default */
-	const char *mac;   /* NULL: the default */
+	int mtu;	 /* 0: the default */
+	const char *mac; /* NULL: the default */
+	bool sock_owner; /* vhost: chown the socket to sock_uid:sock_gid */
+	unsigned sock_uid, sock_gid;
 	json_t *port_opts; /* extra port options, strings */
 	json_t *ipam;	   /* NULL: no addresses */
 	json_t *prev;	   /* prevResult (CHECK) */

@@ -168,6 +168,15 @@ int cni_conf_parse(struct cni_conf *c, const char *text, size_t len, struct cni_
 			return cni_fail(e, CNI_E_CONFIG,
 					"mac must be a MAC address aa:bb:cc:dd:ee:ff");
 	}
+	if ((v = json_object_get(c->raw, "socketOwner"))) {
+		char tail;
+		const char *o = json_string_value(v);
+		if (!o || sscanf(o, "%u:%u%c", &c->sock_uid, &c->sock_gid, &tail) != 2)
+			return cni_fail(e, CNI_E_CONFIG,
+					"socketOwner must be \"UID:GID\" (numbers: the app's user "
+					"inside the container)");
+		c->sock_owner = true;
+	}
 	if ((v = json_object_get(c->raw, "portOptions")) && parse_opts(c, v, e) < 0)
 		return -1;
 	if ((v = json_object_get(c->raw, "ipam"))) {

@@ -45,7 +45,7 @@ ARGS_A="IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=pod-a"
 cni_ok ADD "$(conf 1.1.0)" a.json CNI_CONTAINERID=$CID_A CNI_NETNS="$(cni_ns a)" CNI_IFNAME=eth0 CNI_ARGS="$ARGS_A"
 PORT_A=$(pbd_json status | py 'print(s["ports"][0]["name"])')
 expect_eq "A's port" "$PORT_A" "$MODE:${CID_A:0:12}-eth0-$(cni_hash "$NET")"
-cni_ok ADD "$(conf 1.1.0 "\"patch\":[\"$PORT_A\"]")" b.json CNI_CONTAINERID=$CID_B CNI_NETNS="$(cni_ns b)" CNI_IFNAME=eth0
+cni_ok ADD "$(conf 1.1.0 "\"patch\":[\"$PORT_A\"],\"socketOwner\":\"65534:65534\"")" b.json CNI_CONTAINERID=$CID_B CNI_NETNS="$(cni_ns b)" CNI_IFNAME=eth0
 PORT_B="$MODE:${CID_B:0:12}-eth0-$(cni_hash "$NET")"
 expect_eq "B patched to A" "$(pbd_json show "$PORT_B" | py 'print(s["patched_to"])')" "['$PORT_A']"
 expect_eq "A patched back to B" "$(pbd_json show "$PORT_A" | py 'print(s["patched_to"])')" "['$PORT_B']"
@@ -71,6 +71,7 @@ else
 	SOCK_B=$(cni_get b.json 'r["interfaces"][0]["socketPath"]')
 	expect_eq "B's socketPath (no pod name: the container ID)" "$SOCK_B" "$D/socks/$CID_B/eth0.sock"
 	[ -S "$SOCK_A" ] && [ -S "$SOCK_B" ] || fail "the sockets are not there"
+	expect_eq "B's socket owner (socketOwner)" "$(stat -c %u:%g "$SOCK_B")" 65534:65534
 	pbgen_bg echo echo "virtio:$SOCK_A" --wait 20 -q
 	pbd_wait_link "$PORT_A" up 10
 	pbgen_bg ping ping "virtio:$SOCK_B" -n 200 --wait 20 -q
@@ -138,6 +139,7 @@ cni_err ADD '{"cniVersion": "1.1.0", "name": ' 6 "not JSON: line [0-9]+, column 
 cni_err ADD '[1]' 6 "must be an object" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0 | sed "s/\"mode\":\"$MODE\"/\"mode\":\"bridge\"/")" 2 'mode: "bridge" is not supported' CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 9.9.9)" 1 'cniVersion "9.9.9" is not supported' CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
+cni_err ADD "$(conf 1.1.0 '"socketOwner":"nobody"')" 7 'socketOwner must be "UID:GID"' CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0 '"mtu":"big"')" 7 "mtu must be an integer" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0 '"portOptions":{"path":"/etc/x"}')" 2 'portOptions.path: "/etc/x" is set by the plugin' CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0 '"portOptions":{"nope":"1"}')" 101 "unknown option 'nope'" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
