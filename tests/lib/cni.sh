@@ -59,9 +59,16 @@ cni_run()
 {
 	local verb=$1 conf=$2 out=$3
 	shift 3
+	local rc
 	env -u CNI_COMMAND -u CNI_CONTAINERID -u CNI_NETNS -u CNI_IFNAME -u CNI_ARGS \
 		CNI_PATH=/usr/lib/cni ${verb:+CNI_COMMAND=$verb} "$@" \
-		timeout 60 "$CNI" <<<"$conf" >"$D/$out" 2>>"$D/cni-stderr.log"
+		timeout 60 "$CNI" <<<"$conf" >"$D/$out" 2>"$D/cni-stderr.last"
+	rc=$?
+	cat "$D/cni-stderr.last" >>"$D/cni-stderr.log"
+	# In the sanitizer build a failing verb must fail for its own reason.
+	! grep -q 'Sanitizer' "$D/cni-stderr.last" ||
+		fail "patchbay-cni $verb: $(grep -A20 Sanitizer "$D/cni-stderr.last")"
+	return "$rc"
 }
 
 # cni_ok VERB CONF OUT|- [VAR=VALUE...]: the verb must succeed.
