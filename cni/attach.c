@@ -472,6 +472,13 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 		return cni_fail(e, CNI_E_VERSION, "GC needs cniVersion 1.1.0 or later, not %s",
 				c->version);
 	}
+	if (!c->valid) {
+		json_decref(st);
+		json_decref(keep);
+		/* Without the list every attachment would look stale. */
+		return cni_fail(e, CNI_E_CONFIG,
+				"GC needs cni.dev/valid-attachments (an empty list removes all)");
+	}
 	/* Ports of valid attachments, by name: everything else of this
 	 * network's goes. */
 	json_array_foreach(c->valid, i, o)

@@ -145,7 +145,8 @@ cni_err ADD "$(conf 1.1.0 '"portOptions":{"path":"/etc/x"}')" 2 'portOptions.pat
 cni_err ADD "$(conf 1.1.0 '"portOptions":{"nope":"1"}')" 101 "unknown option 'nope'" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0 '"patch":["vhost:nowhere"]')" 7 "patch: port vhost:nowhere is not on patchbayd" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 cni_err ADD "$(conf 1.1.0 | sed 's|"socketDir":"[^"]*"|"socketDir":"relative"|')" 7 "socketDir must be an absolute path" CNI_CONTAINERID=x1 CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
-cni_err GC "$(conf 1.0.0)" 1 "GC needs cniVersion 1.1.0" 
+cni_err GC "$(conf 1.0.0)" 1 "GC needs cniVersion 1.1.0"
+cni_err GC "$(conf 1.1.0)" 7 "GC needs cni.dev/valid-attachments"
 cni_err CHECK "$(conf 0.3.1)" 1 "CHECK needs cniVersion 0.4.0" CNI_CONTAINERID=$CID_A CNI_NETNS="$(cni_ns a)" CNI_IFNAME=eth0
 cni_ok DEL "$(conf 1.1.0)" - CNI_CONTAINERID=never-added CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0
 after=$(snap)
