@@ -77,7 +77,25 @@ static bool allowed(const uint8_t *d, size_t n)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (memmem(d, n, bad[i], strlen(bad[i])))
 			return false;
-	return pn.nports < 32;
+	return true;
+}
+
+/* Inputs that add ports would fill the panel: past 16, start again from
+ * the first two (and their patch). */
+static void trim(void)
+{
+	if (pn.nports < 16)
+		return;
+	for (unsigned i = 0; i < PBD_MAX_PORTS; i++) {
+		const struct pbd_port *p = pn.port[i];
+		char req[160];
+		if (!p || !strcmp(p->name, "null:a") || !strcmp(p->name, "null:b"))
+			continue;
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"del\",\"args\":{\"port\":\"%s\",\"force\":true}}", p->name);
+		run(req);
+	}
+	run("{\"cmd\":\"patch\",\"args\":{\"from\":\"null:a\",\"to\":\"null:b\"}}");
 }
 
 static void check_panel(void)
@@ -100,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	start();
 	if (size > 256 * 1024 || !allowed(data, size))
 		return 0;
+	trim();
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock + 5);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
