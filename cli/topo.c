@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../common/cmdtab.h"
+#include "../common/topo_dot.h"
 #include "show.h"
 
 static json_t *topo_call(struct pbc_client *c)
@@ -80,29 +81,25 @@ static void text(json_t *a, json_t *b)
 	}
 }
 
-static void dot(json_t *a, json_t *b, FILE *f)
+struct samples {
+	json_t *a, *b;
+};
+
+/* A patch's label: the rate its source receives. */
+static const char *rate_label(void *ctx, const char *from, char *buf, size_t len)
 {
-	json_t *n, *e;
-	size_t i;
+	const struct samples *s = ctx;
 	char r[16];
 
-	fprintf(f, "digraph patchbay {\n  rankdir=LR;\n  node [shape=box, style=rounded, "
-		   "fontname=\"monospace\"];\n");
-	json_array_foreach(json_object_get(b, "nodes"), i, n)
-	{
-		const char *name = json_string_value(json_object_get(n, "name"));
-		bool up = !strcmp(json_string_value(json_object_get(n, "link")), "up");
-		fprintf(f, "  \"%s\" [label=\"%s\\n%s\", color=%s];\n", name, name,
-			up ? "up" : "down", up ? "darkgreen" : "red");
-	}
-	json_array_foreach(json_object_get(b, "edges"), i, e)
-	{
-		const char *from = json_string_value(json_object_get(e, "from"));
-		fprintf(f, "  \"%s\" -> \"%s\" [label=\"%s pps\"];\n", from,
-			json_string_value(json_object_get(e, "to")),
-			pbc_human(pps(a, b, from, "rx_frames"), r, sizeof(r)));
-	}
-	fprintf(f, "}\n");
+	snprintf(buf, len, "%s pps", pbc_human(pps(s->a, s->b, from, "rx_frames"), r, sizeof(r)));
+	return buf;
+}
+
+static void dot(json_t *a, json_t *b, FILE *f)
+{
+	struct samples s = {a, b};
+
+	pb_topo_dot(f, b, rate_label, &s);
 }
 
 static int draw(json_t *a, json_t *b, const char *fmt, const char *file)

@@ -25,6 +25,7 @@
 
 #include "../common/cmdtab.h"
 #include "../common/client.h"
+#include "../common/mkdirs.h"
 #include "cni.h"
 
 #define DAEMON_TIMEOUT_S 20
@@ -38,19 +39,6 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
-static bool id_ok(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > max || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
 static const char *port_type(const struct cni_conf *c)
 {
 	return c->mode == CNI_MODE_TAP ? "tap" : "vhost";
@@ -62,11 +50,11 @@ int cni_attachment(const struct cni_conf *c, const char *container_id, const cha
 	char ns[128], pod[128], dir[300];
 
 	memset(a, 0, sizeof(*a));
-	if (!id_ok(container_id, 255))
+	if (!cni_name_ok(container_id, 255))
 		return cni_fail(e, CNI_E_ENV,
 				"CNI_CONTAINERID '%s' must be letters, digits, '_', '.', '-'",
 				container_id ? container_id : "");
-	if (!id_ok(ifname, 15))
+	if (!cni_name_ok(ifname, 15))
 		return cni_fail(e, CNI_E_ENV,
 				"CNI_IFNAME '%s' must be 1..15 letters, digits, '_', '.', '-'",
 				ifname ? ifname : "");
@@ -75,8 +63,8 @@ int cni_attachment(const struct cni_conf *c, const char *container_id, const cha
 	/* The socket directory is the pod's, named so a pod can mount it by
 	 * its own name (Kubernetes: subPathExpr $(POD_NAMESPACE)_$(POD_NAME);
 	 * podman: its container name), else the container ID's. */
-	bool has_ns = cni_arg(args, "K8S_POD_NAMESPACE", ns, sizeof(ns)) && id_ok(ns, 63);
-	bool has_pod = cni_arg(args, "K8S_POD_NAME", pod, sizeof(pod)) && id_ok(pod, 63);
+	bool has_ns = cni_arg(args, "K8S_POD_NAMESPACE", ns, sizeof(ns)) && cni_name_ok(ns, 63);
+	bool has_pod = cni_arg(args, "K8S_POD_NAME", pod, sizeof(pod)) && cni_name_ok(pod, 63);
 	if (has_ns && has_pod)
 		snprintf(dir, sizeof(dir), "%s_%s", ns, pod);
 	else if (has_pod)
@@ -254,8 +242,9 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	if (c->ipam && cni_ipam(env, c, "ADD", env->container_id, env->ifname, &ipam, e) < 0)
 		goto out;
 	if (c->mode == CNI_MODE_VHOST) {
-		if (mkdir(c->socket_dir, 0755) < 0 && errno != EEXIST) {
-			cni_fail(e, CNI_E_IO, "socketDir %s: %s", c->socket_dir, strerror(errno));
+		int r = pb_mkdirs(c->socket_dir, 0755, 0755);
+		if (r < 0) {
+			cni_fail(e, CNI_E_IO, "socketDir %s: %s", c->socket_dir, strerror(-r));
 			goto undo_ipam;
 		}
 		if (mkdir(a.dir, 0755) == 0)
@@ -517,8 +506,8 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 			const char *name = json_string_value(json_object_get(port, "name"));
 			const char *type = json_string_value(json_object_get(port, "type"));
 			size_t n = name ? strlen(name) : 0;
-			if (n > 9 && !strcmp(name + n - 9, suffix) && !strcmp(type, port_type(c)) &&
-			    !contains(keep, name))
+			if (n > 9 && !strcmp(name + n - 9, suffix) && type &&
+			    !strcmp(type, port_type(c)) && !contains(keep, name))
 				del_port(&cl, name);
 		}
 		json_decref(s);

@@ -105,6 +105,9 @@ int cni_fail(struct cni_err *e, int code, const char *fmt, ...)
 /* conf.c */
 int cni_conf_parse(struct cni_conf *c, const char *text, size_t len, struct cni_err *e);
 void cni_conf_free(struct cni_conf *c);
+/* A name that is safe in a path and a port ID: 1..@max of [A-Za-z0-9_.-],
+ * not "." or "..". */
+bool cni_name_ok(const char *s, size_t max);
 /* K's value in CNI_ARGS, copied into @out; false when absent. */
 bool cni_arg(const char *args, const char *key, char *out, size_t len);
 

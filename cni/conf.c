@@ -10,17 +10,13 @@
 
 #include "cni.h"
 
-static bool name_ok(const char *s, size_t max)
+bool cni_name_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 
 	if (n == 0 || n > max || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
 /* An absolute path key into @out, or the default. */
@@ -129,7 +125,7 @@ int cni_conf_parse(struct cni_conf *c, const char *text, size_t len, struct cni_
 				"1.1.0)",
 				c->version);
 	c->name = json_string_value(json_object_get(c->raw, "name"));
-	if (!c->name || !name_ok(c->name, 128))
+	if (!c->name || !cni_name_ok(c->name, 128))
 		return cni_fail(e, CNI_E_CONFIG,
 				"name must be the network's name: letters, digits, '_', '.', '-'");
 	if (!json_is_string(json_object_get(c->raw, "type")))
@@ -183,7 +179,7 @@ int cni_conf_parse(struct cni_conf *c, const char *text, size_t len, struct cni_
 		if (!json_is_object(v))
 			return cni_fail(e, CNI_E_CONFIG, "ipam must be an object");
 		const char *t = json_string_value(json_object_get(v, "type"));
-		if (json_object_size(v) > 0 && (!t || !name_ok(t, 64)))
+		if (json_object_size(v) > 0 && (!t || !cni_name_ok(t, 64)))
 			return cni_fail(e, CNI_E_CONFIG,
 					"ipam.type must name an IPAM plugin (e.g. \"host-local\")");
 		c->ipam = t ? v : NULL; /* "ipam": {} means none */

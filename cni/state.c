@@ -14,23 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/mkdirs.h"
 #include "cni.h"
-
-static int mkdirs(const char *path, mode_t mode)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 int cni_state_write(const struct cni_conf *c, const struct cni_attachment *a,
 		    const char *container_id, const char *ifname, const char *netns,
@@ -39,8 +24,9 @@ int cni_state_write(const struct cni_conf *c, const struct cni_attachment *a,
 	char dir[400], tmp[820];
 
 	snprintf(dir, sizeof(dir), "%s/%s", c->state_dir, c->name);
-	if (mkdirs(dir, 0700) < 0)
-		return cni_fail(e, CNI_E_IO, "state directory %s: %s", dir, strerror(errno));
+	int r = pb_mkdirs(dir, 0700, 0700);
+	if (r < 0)
+		return cni_fail(e, CNI_E_IO, "state directory %s: %s", dir, strerror(-r));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "containerID", container_id, "ifname", ifname,
 			      "port", a->port, "netns", netns ? netns : "");
 	if (a->socket[0]) {
@@ -48,7 +34,7 @@ int cni_state_write(const struct cni_conf *c, const struct cni_attachment *a,
 		json_object_set_new(o, "socket", json_string(a->socket));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a->state_file);
-	int r = json_dump_file(o, tmp, JSON_COMPACT);
+	r = json_dump_file(o, tmp, JSON_COMPACT);
 	json_decref(o);
 	if (r < 0 || rename(tmp, a->state_file) < 0) {
 		unlink(tmp);

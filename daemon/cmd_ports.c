@@ -42,7 +42,7 @@ json_t *pbd_port_json(struct pbd_panel *pn, const struct pbd_port *p, bool with_
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name, "type", p->type->name, "id",
 			      pbd_port_id(p));
 	int home = PBD_LOAD(p->home);
-	bool up = home >= 0 && PBD_PEEK(p->up);
+	bool up = pbd_port_is_up(p);
 
 	(void)pn;
 	json_object_set_new(o, "link", json_string(up ? "up" : "down"));

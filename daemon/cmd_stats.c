@@ -25,10 +25,8 @@ json_t *pbd_cmd_stats(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 		if (!p || (only && p != only))
 			continue;
 		json_t *o = pbd_port_stats_json(p);
-		int home = PBD_LOAD(p->home);
 		json_object_set_new(o, "name", json_string(p->name));
-		json_object_set_new(o, "link",
-				    json_string(home >= 0 && PBD_PEEK(p->up) ? "up" : "down"));
+		json_object_set_new(o, "link", json_string(pbd_port_is_up(p) ? "up" : "down"));
 		json_array_append_new(ports, o);
 	}
 	return json_pack("{s:I, s:o}", "time_ns", (json_int_t)pbd_now_ns(), "ports", ports);

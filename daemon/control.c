@@ -21,45 +21,23 @@
 #include "../common/cmdtab.h"
 #include "commands.h"
 #include "control.h"
+#include "listen.h"
 #include "log.h"
-
-static int try_connect(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return r;
-}
 
 int pbd_control_open(struct pbd_control *c, struct pbd_panel *pn, const char *path, int epfd)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
 	memset(c, 0, sizeof(*c));
 	c->pn = pn;
 	c->epfd = epfd;
 	c->listen_fd = -1;
 	for (int i = 0; i < PBD_CTL_MAX_CLIENTS; i++)
 		c->client[i].fd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(c->path))
 		return -ENAMETOOLONG;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (try_connect(path) == 0)
-		return -EADDRINUSE; /* another daemon answers there */
-	unlink(path);		    /* a stale socket of one that died */
-	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->listen_fd < 0)
-		return -errno;
-	if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(c->listen_fd, 16) < 0) {
-		int e = -errno;
-		close(c->listen_fd);
+	c->listen_fd = pbd_listen_unix(path);
+	if (c->listen_fd < 0) {
+		int e = c->listen_fd;
 		c->listen_fd = -1;
 		return e;
 	}

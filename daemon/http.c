@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 
 /* Per request, between the calls libmicrohttpd makes for it. */
@@ -91,38 +92,16 @@ static int read_token(struct pbd_http *h, const char *file, char *err, size_t er
 
 static int listen_unix(struct pbd_http *h, const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = pbd_listen_unix(path);
 
-	if (!*path || strlen(path) >= sizeof(sa.sun_path))
+	if (fd == -EEXIST)
+		return fail(err, errlen, "--http unix:%s: exists and is not a socket", path);
+	if (fd == -EADDRINUSE)
+		return fail(err, errlen, "--http unix:%s: something answers there", path);
+	if (fd == -ENAMETOOLONG)
 		return fail(err, errlen, "--http unix:%s: the path is empty or too long", path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, "socket: %s", strerror(errno));
-	/* Replace a socket left by a daemon that died, never a live one. */
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			close(fd);
-			return fail(err, errlen, "--http unix:%s: exists and is not a socket",
-				    path);
-		}
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			return fail(err, errlen, "--http unix:%s: something answers there", path);
-		}
-		close(fd);
-		unlink(path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return fail(err, errlen, "socket: %s", strerror(errno));
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-		close(fd);
-		return fail(err, errlen, "--http unix:%s: %s", path, strerror(e));
-	}
+		return fail(err, errlen, "--http unix:%s: %s", path, strerror(-fd));
 	snprintf(h->unix_path, sizeof(h->unix_path), "%s", path);
 	return fd;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/topo_dot.h"
 #include "commands.h"
 #include "http.h"
 
@@ -373,40 +374,21 @@ static void get_workers(struct pbd_http_req *rq)
 		run_answer(rq, "workers", NULL, 200);
 }
 
-/* Graphviz source of a topo result: ports (green up, red down) and patches
- * labelled with the frames their source received. Names are TYPE:ID, which
- * holds no quote, but escape anyway: the text is the peer's to render. */
+/* Graphviz source of a topo result, as `patchbay topo --dot` writes it
+ * (without rates: one reading has none). */
 static char *topo_dot(json_t *topo)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	json_t *n, *e;
-	size_t i;
 
 	if (!f)
 		return NULL;
-	fprintf(f, "digraph patchbay {\n  rankdir=LR;\n  node [shape=box, style=rounded, "
-		   "fontname=\"monospace\"];\n");
-	json_array_foreach(json_object_get(topo, "nodes"), i, n)
-	{
-		const char *name = json_string_value(json_object_get(n, "name"));
-		bool up = !strcmp(json_string_value(json_object_get(n, "link")), "up");
-		if (strpbrk(name, "\"\\"))
-			continue;
-		fprintf(f, "  \"%s\" [label=\"%s\\n%s\", color=%s];\n", name, name,
-			up ? "up" : "down", up ? "darkgreen" : "red");
+	pb_topo_dot(f, topo, NULL, NULL);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
 	}
-	json_array_foreach(json_object_get(topo, "edges"), i, e)
-	{
-		const char *from = json_string_value(json_object_get(e, "from"));
-		const char *to = json_string_value(json_object_get(e, "to"));
-		if (strpbrk(from, "\"\\") || strpbrk(to, "\"\\"))
-			continue;
-		fprintf(f, "  \"%s\" -> \"%s\";\n", from, to);
-	}
-	fprintf(f, "}\n");
-	fclose(f);
 	return buf;
 }
 

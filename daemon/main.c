@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../common/cmdtab.h"
+#include "../common/mkdirs.h"
 #include "commands.h"
 #include "config.h"
 #include "control.h"
@@ -222,28 +223,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* mkdir -p, each new level mode 0770. */
-static int make_dir(const char *path)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(buf, 0770) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int setup_run_dir(const struct options *o)
 {
-	int r = make_dir(o->run_dir);
+	int r = pb_mkdirs(o->run_dir, 0755, 0770);
 
 	if (r < 0) {
 		LOGE("main", "run directory %s: %s", o->run_dir, strerror(-r));
@@ -401,6 +383,7 @@ int main(int argc, char **argv)
 	if ((r = pbd_control_open(&ctl, &pn, path, epfd)) < 0) {
 		LOGE("main", "control socket %s: %s", path,
 		     r == -EADDRINUSE ? "another patchbayd is serving this run directory"
+		     : r == -EEXIST   ? "exists and is not a socket (not removed)"
 				      : strerror(-r));
 		ready(notify, 1);
 		return 1;

@@ -73,26 +73,26 @@ static const struct {
 static void sample_port(const struct pbd_port *p, struct port_sample *s)
 {
 	struct pb_port_stats st;
-	int home = PBD_LOAD(p->home);
+	struct pbd_port_ctr c;
 
+	pbd_port_read_raw(p, &st, &c);
 	memset(s, 0, sizeof(*s));
 	s->p = p;
-	p->type->stats(p, &st);
 	s->v[S_RX_FRAMES] = st.rx_frames;
 	s->v[S_RX_BYTES] = st.rx_bytes;
 	s->v[S_TX_FRAMES] = st.tx_frames;
 	s->v[S_TX_BYTES] = st.tx_bytes;
-	s->v[S_NO_PATCH] = PBD_PEEK(p->ctr.drop_no_patch);
-	s->v[S_DEST_DOWN] = PBD_PEEK(p->ctr.drop_dest_down);
-	s->v[S_NO_BUFFER] = PBD_PEEK(p->ctr.drop_no_buffer);
-	s->v[S_PEER_BROKEN] = PBD_PEEK(p->ctr.drop_broken) + st.rx_dropped;
+	s->v[S_NO_PATCH] = c.drop_no_patch;
+	s->v[S_DEST_DOWN] = c.drop_dest_down;
+	s->v[S_NO_BUFFER] = c.drop_no_buffer;
+	s->v[S_PEER_BROKEN] = c.drop_broken + st.rx_dropped; /* as `stats` counts them */
 	s->v[S_TOO_BIG] = st.tx_dropped;
 	s->v[S_RING_FULL] = st.tx_full;
 	s->v[S_CONNECTS] = st.connects;
 	s->v[S_DISCONNECTS] = st.disconnects;
 	s->v[S_PEER_ERRORS] = st.peer_errors;
-	s->v[S_FAULTS] = PBD_PEEK(p->ctr.faults);
-	s->v[S_UP] = home >= 0 && PBD_PEEK(p->up);
+	s->v[S_FAULTS] = c.faults;
+	s->v[S_UP] = pbd_port_is_up(p);
 }
 
 /* A label value as the format wants it: \, " and newline escaped. */

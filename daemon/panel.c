@@ -428,13 +428,30 @@ enum pbd_err pbd_panel_del(struct pbd_panel *pn, struct pbd_port *p, bool force,
 	return PBD_OK;
 }
 
+bool pbd_port_is_up(const struct pbd_port *p)
+{
+	return PBD_LOAD(p->home) >= 0 && PBD_PEEK(p->up);
+}
+
+void pbd_port_read_raw(const struct pbd_port *p, struct pb_port_stats *st, struct pbd_port_ctr *ctr)
+{
+	const struct pbd_port_ctr *c = &p->ctr;
+
+	p->type->stats(p, st);
+	ctr->drop_no_patch = PBD_PEEK(c->drop_no_patch);
+	ctr->drop_dest_down = PBD_PEEK(c->drop_dest_down);
+	ctr->drop_no_buffer = PBD_PEEK(c->drop_no_buffer);
+	ctr->drop_broken = PBD_PEEK(c->drop_broken);
+	ctr->faults = PBD_PEEK(c->faults);
+}
+
 void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,
 			 struct pbd_port_ctr *ctr)
 {
-	const struct pbd_port_ctr *c = &p->ctr, *b = &p->ctr_base;
+	const struct pbd_port_ctr *b = &p->ctr_base;
 	const struct pb_port_stats *lb = &p->lib_base;
 
-	p->type->stats(p, st);
+	pbd_port_read_raw(p, st, ctr);
 #define SUB(f) st->f -= lb->f
 	SUB(rx_frames);
 	SUB(rx_bytes);
@@ -448,11 +465,11 @@ void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,
 	SUB(connects);
 	SUB(disconnects);
 #undef SUB
-	ctr->drop_no_patch = PBD_PEEK(c->drop_no_patch) - b->drop_no_patch;
-	ctr->drop_dest_down = PBD_PEEK(c->drop_dest_down) - b->drop_dest_down;
-	ctr->drop_no_buffer = PBD_PEEK(c->drop_no_buffer) - b->drop_no_buffer;
-	ctr->drop_broken = PBD_PEEK(c->drop_broken) - b->drop_broken;
-	ctr->faults = PBD_PEEK(c->faults) - b->faults;
+	ctr->drop_no_patch -= b->drop_no_patch;
+	ctr->drop_dest_down -= b->drop_dest_down;
+	ctr->drop_no_buffer -= b->drop_no_buffer;
+	ctr->drop_broken -= b->drop_broken;
+	ctr->faults -= b->faults;
 }
 
 void pbd_panel_clear(struct pbd_panel *pn, struct pbd_port *only)
@@ -461,12 +478,7 @@ void pbd_panel_clear(struct pbd_panel *pn, struct pbd_port *only)
 		struct pbd_port *p = pn->port[i];
 		if (!p || (only && p != only))
 			continue;
-		p->type->stats(p, &p->lib_base);
-		p->ctr_base.drop_no_patch = PBD_PEEK(p->ctr.drop_no_patch);
-		p->ctr_base.drop_dest_down = PBD_PEEK(p->ctr.drop_dest_down);
-		p->ctr_base.drop_no_buffer = PBD_PEEK(p->ctr.drop_no_buffer);
-		p->ctr_base.drop_broken = PBD_PEEK(p->ctr.drop_broken);
-		p->ctr_base.faults = PBD_PEEK(p->ctr.faults);
+		pbd_port_read_raw(p, &p->lib_base, &p->ctr_base);
 	}
 	if (only)
 		return;

@@ -129,6 +129,11 @@ bool pbd_panel_is_patched(struct pbd_panel *pn, const struct pbd_port *p);
 /* Counters as shown: live values minus what `clear` saw. */
 void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,
 			 struct pbd_port_ctr *ctr);
+/* The same since the port was made (what `clear` does not reset). */
+void pbd_port_read_raw(const struct pbd_port *p, struct pb_port_stats *st,
+		       struct pbd_port_ctr *ctr);
+/* Its peer is connected and a worker runs it. */
+bool pbd_port_is_up(const struct pbd_port *p);
 void pbd_panel_clear(struct pbd_panel *pn, struct pbd_port *only);
 
 /* Inboxes and handing a port over (panel_inbox.c). */

@@ -35,6 +35,10 @@ pbd_bad 2 "unexpected argument 'extra'" extra
 pbd_bad 2 "usage: patchbayd" --no-such-option
 pbd_bad 1 "--group no-such-group-x: no such group" --group no-such-group-x
 pbd_bad 1 "/nonexistent.conf: No such file" --config /nonexistent.conf
+# A file that is not a socket where the control socket goes is left alone.
+mkdir -p "$D/file-run" && echo keep >"$D/file-run/control.sock"
+pbd_bad 1 "control.sock: exists and is not a socket" -r "$D/file-run"
+expect_eq "the file in the way" "$(cat "$D/file-run/control.sock")" keep
 [ -z "$(find "$D/bad-run" -type s 2>/dev/null)" ] || fail "a refused start left sockets behind"
 
 pbd_start --workers 1
