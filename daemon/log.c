@@ -36,7 +36,8 @@ static size_t quote(char *out, size_t cap, const char *s)
 	return n;
 }
 
-static void emit(enum pb_log_level level, const char *comp, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void emit(enum pb_log_level level, const char *comp,
+						       const char *fmt, va_list ap)
 {
 	char text[768], q[1024], line[1200];
 
@@ -73,7 +74,8 @@ void pbd_log(enum pb_log_level level, const char *comp, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void lib_hook(enum pb_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void lib_hook(enum pb_log_level level, const char *fmt,
+							   va_list ap)
 {
 	if (level <= PB_LOG_WARN) {
 		va_list copy;

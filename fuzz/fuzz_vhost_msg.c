@@ -41,7 +41,8 @@ struct input {
 static struct pb_vhost_backend be;
 static struct pb_vu_msg msg;
 
-static void quiet_log(enum pb_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void quiet_log(enum pb_log_level level,
+							    const char *fmt, va_list ap)
 {
 	(void)level;
 	(void)fmt;

@@ -97,7 +97,8 @@ struct fake {
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char log_buf[8192];
 
-static void capture_log(enum pb_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void capture_log(enum pb_log_level level,
+							      const char *fmt, va_list ap)
 {
 	char line[512];
 

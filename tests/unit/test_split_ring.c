@@ -42,7 +42,8 @@
 
 static char last_log[512];
 
-static void log_hook(enum pb_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_hook(enum pb_log_level level, const char *fmt,
+							   va_list ap)
 {
 	(void)level;
 	vsnprintf(last_log, sizeof(last_log), fmt, ap);

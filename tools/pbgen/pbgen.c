@@ -33,7 +33,8 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN); /* a peer that vanishes must not kill us */
 }
 
-static void log_hook(enum pb_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_hook(enum pb_log_level level, const char *fmt,
+							   va_list ap)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +72,16 @@ static char *expand(const struct pbrun *r, const char *arg)
 	return out;
 }
 
-static char *fmt(const char *f, const char *a, const char *b)
+__attribute__((format(printf, 1, 2))) static char *fmt(const char *f, ...)
 {
+	va_list ap;
 	char *s;
+	int rc;
 
-	return asprintf(&s, f, a, b) < 0 ? NULL : s;
+	va_start(ap, f);
+	rc = vasprintf(&s, f, ap);
+	va_end(ap);
+	return rc < 0 ? NULL : s;
 }
 
 int pbrun_prepare_app(struct pbrun *r)

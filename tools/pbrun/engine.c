@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,14 @@ static void push(struct argv_buf *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
-static void pushf(struct argv_buf *a, const char *fmt, const char *x, const char *y)
+__attribute__((format(printf, 2, 3))) static void pushf(struct argv_buf *a, const char *fmt, ...)
 {
 	char buf[8400];
+	va_list ap;
 
-	snprintf(buf, sizeof(buf), fmt, x, y);
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
 	push(a, buf);
 }
 
