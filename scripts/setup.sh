@@ -28,6 +28,7 @@ packages=(
 	busybox-static cpio                       # tests: the guests' tiny initramfs
 	graphviz                                  # patchbay topo --svg/--png, and its test
 	podman runc                               # pbrun --engine podman, and its tests
+	lxc                                       # pbrun --print lxc, run as printed by its test
 	clang-format                              # make format / format-check
 	gnuplot-nox                               # make bench: the chart in docs/perf.png
 	git                                       # make format lists the files
