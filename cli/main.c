@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/cmdtab.h"
-#include "../common/client.h"
+#include "common/cmdtab.h"
+#include "common/client.h"
 #include "shell.h"
 #include "show.h"
 

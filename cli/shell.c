@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/cmdtab.h"
+#include "common/cmdtab.h"
 #include "shell.h"
 #include "show.h"
 

@@ -3,7 +3,7 @@
 #ifndef PBC_SHELL_H
 #define PBC_SHELL_H
 
-#include "../common/client.h"
+#include "common/client.h"
 
 /* Read commands until EOF or `quit`. Returns the exit status. */
 int pbc_shell(struct pbc_client *c);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/cmdtab.h"
+#include "common/cmdtab.h"
 #include "show.h"
 
 const char *pbc_human(double v, char *buf, size_t len)

@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "../common/client.h"
+#include "common/client.h"
 
 /* Display flags the CLI takes off the command line before the request is
  * built: they change how a result is shown, not what is asked. */

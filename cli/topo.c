@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "../common/cmdtab.h"
-#include "../common/topo_dot.h"
+#include "common/cmdtab.h"
+#include "common/topo_dot.h"
 #include "show.h"
 
 static json_t *topo_call(struct pbc_client *c)

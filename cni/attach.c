@@ -23,9 +23,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../common/cmdtab.h"
-#include "../common/client.h"
-#include "../common/mkdirs.h"
+#include "common/cmdtab.h"
+#include "common/client.h"
+#include "common/mkdirs.h"
 #include "cni.h"
 
 #define DAEMON_TIMEOUT_S 20

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/mkdirs.h"
+#include "common/mkdirs.h"
 #include "cni.h"
 
 int cni_state_write(const struct cni_conf *c, const struct cni_attachment *a,

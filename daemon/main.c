@@ -16,15 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/cmdtab.h"
-#include "../common/mkdirs.h"
-#include "commands.h"
-#include "config.h"
-#include "control.h"
-#include "fault.h"
-#include "http.h"
-#include "log.h"
-#include "panel.h"
+#include "common/cmdtab.h"
+#include "common/mkdirs.h"
+#include "api/commands.h"
+#include "api/config.h"
+#include "api/control.h"
+#include "core/fault.h"
+#include "api/http.h"
+#include "core/log.h"
+#include "core/panel.h"
 
 #define TAG_SIGNAL (3ull << 32)
 

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemon/commands.h"
-#include "../daemon/log.h"
-#include "../daemon/panel.h"
+#include "api/commands.h"
+#include "core/log.h"
+#include "core/panel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,6 +20,8 @@ static const char fixed[] = "default deny\n"
 			    "allow icmp 10.0.0.0/24 any any any\n"
 			    "deny 47 any any 0.0.0.0/0 any\n";
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fw_rules *rules, *own;

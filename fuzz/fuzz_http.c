@@ -24,10 +24,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../daemon/commands.h"
-#include "../daemon/http.h"
-#include "../daemon/log.h"
-#include "../daemon/panel.h"
+#include "api/commands.h"
+#include "api/http.h"
+#include "core/log.h"
+#include "core/panel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../common/cmdtab.h"
+#include "common/cmdtab.h"
 
 static int split(const char *line, char ***w)
 {

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../common/client.h"
-#include "../../common/cmdtab.h"
+#include "common/client.h"
+#include "common/cmdtab.h"
 #include "pbrun.h"
 
 /* Field 22 of /proc/PID/stat: when the process started, in clock ticks.

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../common/cmdtab.h"
+#include "common/cmdtab.h"
 #include "pbrun.h"
 
 static const char usage_text[] =

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/client.h"
-#include "../../common/cmdtab.h"
+#include "common/client.h"
+#include "common/cmdtab.h"
 #include "pbrun.h"
 
 int pbrun_plan_ports(struct pbrun *r)

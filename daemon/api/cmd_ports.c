@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_ports.c - add, del, status, show: ports and what they look like on
+ * the wire of the control protocol.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/commands.h"
+
+static const char *home_text(int home, char *buf, size_t len)
+{
+	if (home >= 0) {
+		snprintf(buf, len, "worker %d", home);
+		return buf;
+	}
+	return home == PBD_HOME_LINK ? "link" : "moving";
+}
+
+json_t *pbd_port_stats_json(const struct pbd_port *p)
+{
+	struct pb_port_stats st;
+	struct pbd_port_ctr c;
+
+	pbd_port_read_stats(p, &st, &c);
+	json_t *drops = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I}", "no_patch", (json_int_t)c.drop_no_patch, "dest_down",
+	    (json_int_t)c.drop_dest_down, "no_buffer", (json_int_t)(c.drop_no_buffer),
+	    "peer_broken", (json_int_t)(c.drop_broken + st.rx_dropped), "too_big",
+	    (json_int_t)st.tx_dropped, "tx_ring_full_events", (json_int_t)st.tx_full);
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "rx_frames",
+			 (json_int_t)st.rx_frames, "rx_bytes", (json_int_t)st.rx_bytes, "tx_frames",
+			 (json_int_t)st.tx_frames, "tx_bytes", (json_int_t)st.tx_bytes, "drops",
+			 drops, "peer_errors", (json_int_t)st.peer_errors, "faults",
+			 (json_int_t)c.faults, "connects", (json_int_t)st.connects, "disconnects",
+			 (json_int_t)st.disconnects);
+}
+
+json_t *pbd_port_json(struct pbd_panel *pn, const struct pbd_port *p, bool with_stats)
+{
+	char buf[32];
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name, "type", p->type->name, "id",
+			      pbd_port_id(p));
+	int home = PBD_LOAD(p->home);
+	bool up = pbd_port_is_up(p);
+
+	(void)pn;
+	json_object_set_new(o, "link", json_string(up ? "up" : "down"));
+	json_object_set_new(o, "worker", json_integer(PBD_PEEK(p->assigned)));
+	json_object_set_new(o, "owner", json_string(home_text(home, buf, sizeof(buf))));
+	json_object_set(o, "opts", p->opts);
+	json_t *out = json_array();
+	const struct pbd_dests *d = p->out;
+	for (unsigned i = 0; d && i < d->n; i++)
+		json_array_append_new(out, json_string(d->port[i]->name));
+	json_object_set_new(o, "patched_to", out);
+	p->type->describe(p, o);
+	if (with_stats)
+		json_object_set_new(o, "stats", pbd_port_stats_json(p));
+	return o;
+}
+
+json_t *pbd_cmd_add(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
+{
+	static const char *const known[] = {"port", "opts", NULL};
+	json_t *name = json_object_get(args, "port"), *opts = json_object_get(args, "opts");
+	struct pbd_port *p;
+
+	if (!pbd_args_check(args, known, e))
+		return NULL;
+	if (!json_is_string(name))
+		return pbd_fail(e, "bad_args", "'port' must be a string TYPE:ID");
+	if (opts && !json_is_object(opts))
+		return pbd_fail(e, "bad_args", "'opts' must be an object of strings");
+	json_t *o = opts ? json_deep_copy(opts) : json_object();
+	enum pbd_err r = pbd_panel_add(pn, json_string_value(name), o, &p, e->msg, sizeof(e->msg));
+	json_decref(o);
+	if (r != PBD_OK)
+		return pbd_fail_panel(e, r, e->msg);
+	return pbd_port_json(pn, p, false);
+}
+
+json_t *pbd_cmd_del(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
+{
+	static const char *const known[] = {"port", "force", NULL};
+	struct pbd_port *p;
+
+	if (!pbd_args_check(args, known, e) || !(p = pbd_arg_port(pn, args, "port", e)))
+		return NULL;
+	bool force = json_is_true(json_object_get(args, "force"));
+	enum pbd_err r = pbd_panel_del(pn, p, force, e->msg, sizeof(e->msg));
+	if (r != PBD_OK)
+		return pbd_fail_panel(e, r, e->msg);
+	return json_object();
+}
+
+json_t *pbd_cmd_status(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
+{
+	static const char *const known[] = {NULL};
+	json_t *ports = json_array(), *patches = json_array();
+
+	if (!pbd_args_check(args, known, e)) {
+		json_decref(ports);
+		json_decref(patches);
+		return NULL;
+	}
+	for (unsigned i = 0; i < PBD_MAX_PORTS; i++) {
+		const struct pbd_port *p = pn->port[i];
+		if (!p)
+			continue;
+		json_array_append_new(ports, pbd_port_json(pn, p, false));
+		for (unsigned j = 0; p->out && j < p->out->n; j++)
+			json_array_append_new(patches, json_pack("{s:s, s:s}", "from", p->name,
+								 "to", p->out->port[j]->name));
+	}
+	return json_pack("{s:o, s:o, s:i, s:s}", "ports", ports, "patches", patches, "workers",
+			 (int)pn->nworkers, "run_dir", pn->run_dir);
+}
+
+json_t *pbd_cmd_show(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
+{
+	static const char *const known[] = {"port", NULL};
+	struct pbd_port *p;
+
+	if (!pbd_args_check(args, known, e) || !(p = pbd_arg_port(pn, args, "port", e)))
+		return NULL;
+	return pbd_port_json(pn, p, true);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * commands.h - the control protocol's commands on the daemon's side: the
+ * table (commands.c) and the handlers, one file per group (cmd_ports.c,
+ * cmd_patch.c, cmd_stats.c). A handler reads its args, calls the panel and
+ * builds a result; it changes nothing when it fails.
+ */
+#ifndef PBD_COMMANDS_H
+#define PBD_COMMANDS_H
+
+#include <jansson.h>
+
+#include "core/panel.h"
+
+/* A failure: the protocol's error code and a message naming the problem. */
+struct pbd_cmd_err {
+	const char *code;
+	char msg[512];
+};
+
+typedef json_t *(*pbd_cmd_fn)(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+
+/* Execute one request (already parsed); returns the reply object. */
+json_t *pbd_execute(struct pbd_panel *pn, json_t *req);
+/* A reply for a request that could not be parsed. */
+json_t *pbd_error_reply(json_t *id, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Helpers for handlers. */
+json_t *pbd_fail(struct pbd_cmd_err *e, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+json_t *pbd_fail_panel(struct pbd_cmd_err *e, enum pbd_err code, const char *msg);
+/* The port named by args[key]; NULL (and @e set) if missing or unknown. */
+struct pbd_port *pbd_arg_port(struct pbd_panel *pn, json_t *args, const char *key,
+			      struct pbd_cmd_err *e);
+/* Reject keys of @args not in @known (NULL-terminated). */
+bool pbd_args_check(json_t *args, const char *const *known, struct pbd_cmd_err *e);
+json_t *pbd_port_json(struct pbd_panel *pn, const struct pbd_port *p, bool with_stats);
+json_t *pbd_port_stats_json(const struct pbd_port *p);
+
+json_t *pbd_cmd_add(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_del(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_status(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_show(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_patch(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_unpatch(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_reset(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_stats(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_clear(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_workers(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_topo(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+json_t *pbd_cmd_version(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+
+#endif /* PBD_COMMANDS_H */

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics.c - the panel in Prometheus' text exposition format 0.0.4, for
+ * GET /metrics. The metric list and its meaning are in docs/REST.md.
+ *
+ * Counters are the raw ones since the port (or the daemon) started, not
+ * what `clear` resets: a Prometheus counter only goes down when its source
+ * restarts, and rate() reads a reset as one. Labels are the port's name and
+ * type, a drop's reason and a worker's number: bounded by the ports an
+ * operator made, never by traffic.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cmdtab.h"
+#include "api/http.h"
+
+/* One port's figures, read once so every family sees the same snapshot. */
+struct port_sample {
+	const struct pbd_port *p;
+	uint64_t v[16];
+};
+
+enum {
+	S_RX_FRAMES,
+	S_RX_BYTES,
+	S_TX_FRAMES,
+	S_TX_BYTES,
+	S_NO_PATCH,
+	S_DEST_DOWN,
+	S_NO_BUFFER,
+	S_PEER_BROKEN,
+	S_TOO_BIG,
+	S_RING_FULL,
+	S_CONNECTS,
+	S_DISCONNECTS,
+	S_PEER_ERRORS,
+	S_FAULTS,
+	S_UP,
+};
+
+/* Families with a `reason` label are listed together, one line each. */
+static const struct {
+	const char *name, *type, *help, *reason;
+	unsigned field;
+} port_families[] = {
+    {"patchbay_port_up", "gauge", "1 while the port's peer is connected and its queues run", NULL,
+     S_UP},
+    {"patchbay_port_rx_frames_total", "counter", "Frames received on the port", NULL, S_RX_FRAMES},
+    {"patchbay_port_rx_bytes_total", "counter", "Bytes of the frames received on the port", NULL,
+     S_RX_BYTES},
+    {"patchbay_port_tx_frames_total", "counter", "Frames sent on the port", NULL, S_TX_FRAMES},
+    {"patchbay_port_tx_bytes_total", "counter", "Bytes of the frames sent on the port", NULL,
+     S_TX_BYTES},
+    {"patchbay_port_drops_total", "counter", "Frames dropped at the port, by reason", "no_patch",
+     S_NO_PATCH},
+    {"patchbay_port_drops_total", NULL, NULL, "dest_down", S_DEST_DOWN},
+    {"patchbay_port_drops_total", NULL, NULL, "no_buffer", S_NO_BUFFER},
+    {"patchbay_port_drops_total", NULL, NULL, "peer_broken", S_PEER_BROKEN},
+    {"patchbay_port_drops_total", NULL, NULL, "too_big", S_TOO_BIG},
+    {"patchbay_port_tx_ring_full_events_total", "counter",
+     "Sends that found the peer's ring full (backpressure, not drops)", NULL, S_RING_FULL},
+    {"patchbay_port_connects_total", "counter", "Times the port came up", NULL, S_CONNECTS},
+    {"patchbay_port_disconnects_total", "counter", "Times the port went down", NULL, S_DISCONNECTS},
+    {"patchbay_port_peer_errors_total", "counter",
+     "Protocol violations by the peer (each breaks the link)", NULL, S_PEER_ERRORS},
+    {"patchbay_port_faults_total", "counter",
+     "Memory faults the peer caused (its shared memory vanished)", NULL, S_FAULTS},
+};
+
+static void sample_port(const struct pbd_port *p, struct port_sample *s)
+{
+	struct pb_port_stats st;
+	struct pbd_port_ctr c;
+
+	pbd_port_read_raw(p, &st, &c);
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->v[S_RX_FRAMES] = st.rx_frames;
+	s->v[S_RX_BYTES] = st.rx_bytes;
+	s->v[S_TX_FRAMES] = st.tx_frames;
+	s->v[S_TX_BYTES] = st.tx_bytes;
+	s->v[S_NO_PATCH] = c.drop_no_patch;
+	s->v[S_DEST_DOWN] = c.drop_dest_down;
+	s->v[S_NO_BUFFER] = c.drop_no_buffer;
+	s->v[S_PEER_BROKEN] = c.drop_broken + st.rx_dropped; /* as `stats` counts them */
+	s->v[S_TOO_BIG] = st.tx_dropped;
+	s->v[S_RING_FULL] = st.tx_full;
+	s->v[S_CONNECTS] = st.connects;
+	s->v[S_DISCONNECTS] = st.disconnects;
+	s->v[S_PEER_ERRORS] = st.peer_errors;
+	s->v[S_FAULTS] = c.faults;
+	s->v[S_UP] = pbd_port_is_up(p);
+}
+
+/* A label value as the format wants it: \, " and newline escaped. */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void ports(FILE *f, struct pbd_panel *pn)
+{
+	static struct port_sample samples[PBD_MAX_PORTS];
+	unsigned n = 0, patches = 0;
+
+	for (unsigned i = 0; i < PBD_MAX_PORTS; i++) {
+		const struct pbd_port *p = pn->port[i];
+		if (!p)
+			continue;
+		sample_port(p, &samples[n++]);
+		patches += p->out ? p->out->n : 0;
+	}
+	family(f, "patchbay_ports", "gauge", "Ports on the panel");
+	fprintf(f, "patchbay_ports %u\n", n);
+	family(f, "patchbay_patches", "gauge", "Patches on the panel (each direction counts)");
+	fprintf(f, "patchbay_patches %u\n", patches);
+	for (size_t k = 0; k < sizeof(port_families) / sizeof(port_families[0]); k++) {
+		if (port_families[k].help)
+			family(f, port_families[k].name, port_families[k].type,
+			       port_families[k].help);
+		for (unsigned i = 0; i < n; i++) {
+			fprintf(f, "%s{port=\"", port_families[k].name);
+			label_value(f, samples[i].p->name);
+			fprintf(f, "\",type=\"%s\"", samples[i].p->type->name);
+			if (port_families[k].reason)
+				fprintf(f, ",reason=\"%s\"", port_families[k].reason);
+			fprintf(f, "} %llu\n",
+				(unsigned long long)samples[i].v[port_families[k].field]);
+		}
+	}
+}
+
+static void workers(FILE *f, struct pbd_panel *pn)
+{
+	static const char *const states[] = {"busy", "poll", "sleep"};
+
+	family(f, "patchbay_worker_seconds_total", "counter",
+	       "Time a worker spent moving frames (busy), polling idle queues (poll) and "
+	       "asleep (sleep)");
+	for (unsigned i = 0; i < pn->nworkers; i++) {
+		const struct pbd_worker *w = &pn->workers[i];
+		uint64_t ns[3] = {PBD_PEEK(w->busy_ns), PBD_PEEK(w->poll_ns),
+				  PBD_PEEK(w->sleep_ns)};
+		for (unsigned s = 0; s < 3; s++)
+			fprintf(f,
+				"patchbay_worker_seconds_total{worker=\"%u\",state=\"%s\"} %.9f\n",
+				i, states[s], (double)ns[s] / 1e9);
+	}
+	family(f, "patchbay_worker_wakeups_total", "counter", "Times a worker woke from sleep");
+	for (unsigned i = 0; i < pn->nworkers; i++)
+		fprintf(f, "patchbay_worker_wakeups_total{worker=\"%u\"} %llu\n", i,
+			(unsigned long long)PBD_PEEK(pn->workers[i].wakeups));
+	family(f, "patchbay_worker_frames_total", "counter",
+	       "Frames received on the ports a worker runs");
+	for (unsigned i = 0; i < pn->nworkers; i++)
+		fprintf(f, "patchbay_worker_frames_total{worker=\"%u\"} %llu\n", i,
+			(unsigned long long)PBD_PEEK(pn->workers[i].frames));
+}
+
+char *pbd_metrics_text(struct pbd_panel *pn)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct timespec now;
+
+	if (!f)
+		return NULL;
+	family(f, "patchbay_build_info", "gauge",
+	       "Always 1; the labels say which patchbayd this is");
+	fprintf(f, "patchbay_build_info{version=\"");
+	label_value(f, pb_version());
+	fprintf(f, "\",protocol=\"%d\"} 1\n", PB_CTL_PROTOCOL);
+	clock_gettime(CLOCK_REALTIME, &now);
+	double up_s = (double)(pbd_now_ns() - pn->started_ns) / 1e9;
+	double now_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	family(f, "patchbay_start_time_seconds", "gauge",
+	       "When patchbayd started, in seconds since the Unix epoch");
+	fprintf(f, "patchbay_start_time_seconds %.3f\n", now_s - up_s);
+	family(f, "patchbay_workers", "gauge", "Forwarding threads");
+	fprintf(f, "patchbay_workers %u\n", pn->nworkers);
+	ports(f, pn);
+	workers(f, pn);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
