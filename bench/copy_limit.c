@@ -41,9 +41,7 @@
  *                   [--tx-cpu N] [--rx-cpu N] [--warmup SECS]
  *        copy_limit --c2c [--tx-cpu N] [--rx-cpu N]
  */
-#include <errno.h>
 #include <getopt.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -53,9 +51,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "util/stream_copy.h"
 
 #define CL_CACHE_LINE 64
@@ -85,29 +83,6 @@ struct cl_opts {
 	bool stream;	 /* producer copies with streaming stores */
 	unsigned stride; /* slot stride: 2048, or 2112 as a port's buffers */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "copy_limit: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* The shared ring: lengths, then the buffers. */
 struct cl_ring {
@@ -182,7 +157,7 @@ static void consume(struct cl_shared *sh, const struct cl_ring *ring, const stru
 {
 	uint64_t expect = 0, frames = 0, errors = 0;
 	uint64_t t_first = 0, t_mark = 0, n_mark = 0, t_end = 0, now = 0;
-	uint64_t t_start = now_ns();
+	uint64_t t_start = bench_now_ns();
 	uint32_t cons = 0;
 	unsigned polls = 0;
 
@@ -212,7 +187,7 @@ static void consume(struct cl_shared *sh, const struct cl_ring *ring, const stru
 		/* Read the clock once in 64 polls, and whenever there was no work. */
 		if (n && (++polls & 63))
 			continue;
-		now = now_ns();
+		now = bench_now_ns();
 		if (!t_first) {
 			if (!frames) {
 				if (now - t_start > 5000000000ull)
@@ -251,13 +226,6 @@ static void c2c_answer(struct cl_shared *sh)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * --c2c, the CPU that asks: CL_C2C_N batches of CL_C2C_BATCH round trips;
  * returns the median batch's ns per round trip, 0 if the other side never
@@ -266,11 +234,11 @@ static int cmp_u64(const void *a, const void *b)
 static double c2c_measure(struct cl_shared *sh)
 {
 	static uint64_t batch[CL_C2C_N];
-	uint64_t deadline = now_ns() + 5000000000ull;
+	uint64_t deadline = bench_now_ns() + 5000000000ull;
 	uint32_t ping = 0;
 
 	for (unsigned b = 0; b < CL_C2C_N; b++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 
 		for (unsigned k = 0; k < CL_C2C_BATCH; k++) {
 			unsigned spins = 0;
@@ -279,16 +247,16 @@ static double c2c_measure(struct cl_shared *sh)
 			/* Pairs with the acquire load in c2c_answer(). */
 			atomic_store_explicit(&sh->prod, ping, memory_order_release);
 			while (atomic_load_explicit(&sh->cons, memory_order_acquire) != ping) {
-				if (!(++spins & 0xfffff) && now_ns() > deadline) {
+				if (!(++spins & 0xfffff) && bench_now_ns() > deadline) {
 					atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
 					return 0;
 				}
 			}
 		}
-		batch[b] = now_ns() - t0;
+		batch[b] = bench_now_ns() - t0;
 	}
 	atomic_store_explicit(&sh->stop, 1, memory_order_relaxed);
-	qsort(batch, CL_C2C_N, sizeof(batch[0]), cmp_u64);
+	qsort(batch, CL_C2C_N, sizeof(batch[0]), bench_cmp_u64);
 	return (double)batch[CL_C2C_N / 2] / CL_C2C_BATCH;
 }
 
@@ -418,7 +386,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (child == 0) {
-		if (pin(o.tx_cpu))
+		if (bench_pin("copy_limit", o.tx_cpu))
 			_exit(1);
 		if (o.c2c)
 			c2c_answer(sh);
@@ -426,7 +394,7 @@ int main(int argc, char **argv)
 			produce(sh, &ring, &o);
 		_exit(0);
 	}
-	if (pin(o.rx_cpu)) {
+	if (bench_pin("copy_limit", o.rx_cpu)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		return 1;

@@ -24,8 +24,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,10 +31,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <patchbay/patchbay.h>
+
+#include "bench.h"
 
 #define IP_MAX_PORTS 1024
 #define IP_IDLE_NS   50000ull /* poll this long without frames before sleeping */
@@ -58,22 +57,6 @@ struct ip_state {
 	int ep;
 	uint64_t frames, wakeups, sleeps;
 };
-
-static volatile sig_atomic_t ip_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	ip_stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Receive what every port has; returns the number of frames. */
 static unsigned poll_all(struct ip_state *s)
@@ -142,14 +125,14 @@ static void report_up(struct ip_state *s)
 
 static int run(struct ip_state *s, const struct ip_opts *o)
 {
-	uint64_t start = now_ns(), idle_since = 0, now = start;
+	uint64_t start = bench_now_ns(), idle_since = 0, now = start;
 	uint64_t end = o->secs > 0 ? start + (uint64_t)(o->secs * 1e9) : UINT64_MAX;
 	unsigned polls = 0;
 
 	for (unsigned i = 0; i < s->n; i++)
 		pb_port_dispatch(s->port[i]);
 	report_up(s);
-	while (!ip_stop && now < end) {
+	while (!bench_stopped() && now < end) {
 		if (poll_all(s)) {
 			idle_since = 0;
 			/* Busy: dispatch control work about once in 1024 polls. */
@@ -157,11 +140,11 @@ static int run(struct ip_state *s, const struct ip_opts *o)
 				for (unsigned i = 0; i < s->n; i++)
 					pb_port_dispatch(s->port[i]);
 				report_up(s);
-				now = now_ns();
+				now = bench_now_ns();
 			}
 			continue;
 		}
-		now = now_ns();
+		now = bench_now_ns();
 		if (o->busy) {
 			if (!(++polls & 1023)) {
 				for (unsigned i = 0; i < s->n; i++)
@@ -179,7 +162,7 @@ static int run(struct ip_state *s, const struct ip_opts *o)
 		sleep_all(s, now, end);
 		report_up(s);
 		idle_since = 0;
-		now = now_ns();
+		now = bench_now_ns();
 	}
 	return 0;
 }
@@ -242,21 +225,6 @@ static int parse(int argc, char **argv, struct ip_opts *o)
 	return 0;
 }
 
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "idle_ports: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static double cpu_s(void)
 {
 	struct rusage ru;
@@ -268,7 +236,6 @@ static double cpu_s(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction act = {.sa_handler = on_signal};
 	struct ip_state s = {0};
 	struct ip_opts o;
 	unsigned up = 0;
@@ -277,10 +244,9 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o))
 		return 2;
-	if (pin(o.cpu))
+	if (bench_pin("idle_ports", o.cpu))
 		return 1;
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
+	bench_catch_stop();
 	s.port = calloc(o.ports, sizeof(*s.port));
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!s.port || s.ep < 0) {
@@ -305,14 +271,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	rc = run(&s, &o);
 	for (unsigned i = 0; i < s.n; i++)
 		up += pb_port_is_up(s.port[i]);
 	printf("{\"mode\":\"idle_ports\",\"ports\":%u,\"up\":%u,\"frames\":%llu,\"sleeps\":%llu,"
 	       "\"wakeups\":%llu,\"duration_s\":%.3f,\"cpu_s\":%.3f}\n",
 	       s.n, up, (unsigned long long)s.frames, (unsigned long long)s.sleeps,
-	       (unsigned long long)s.wakeups, (double)(now_ns() - t0) / 1e9, cpu_s());
+	       (unsigned long long)s.wakeups, (double)(bench_now_ns() - t0) / 1e9, cpu_s());
 out:
 	for (unsigned i = 0; i < s.n; i++)
 		pb_port_close(s.port[i]);

@@ -15,7 +15,6 @@
  * 200 ms drain), reordered, delivered_mpps, offered_mpps.
  */
 #include <getopt.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +23,9 @@
 
 #include <patchbay/patchbay.h>
 
+#include "bench.h"
+
 #define BURST 32
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(void)
 {
@@ -71,22 +64,18 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || size < 60 || size > 9018)
 		usage();
-	if (cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
+	/* Unpinned is still a measurement (of a noisier kind): go on. */
+	(void)bench_pin("tester", cpu);
 	struct pb_port *a = pb_port_open(argv[optind]), *b = pb_port_open(argv[optind + 1]);
 	if (!a || !b) {
 		perror("tester: open");
 		return 1;
 	}
-	uint64_t deadline = now_ns() + (uint64_t)(wait_s * 1e9);
+	uint64_t deadline = bench_now_ns() + (uint64_t)(wait_s * 1e9);
 	while (!(pb_port_is_up(a) && pb_port_is_up(b))) {
 		pb_port_dispatch(a);
 		pb_port_dispatch(b);
-		if (now_ns() > deadline) {
+		if (bench_now_ns() > deadline) {
 			fprintf(stderr, "tester: links not up within %.0f s\n", wait_s);
 			return 1;
 		}
@@ -103,7 +92,7 @@ int main(int argc, char **argv)
 	}
 	uint64_t seq = 0, next_rx = 0, sent = 0, got = 0, reordered = 0, loops = 0;
 	uint64_t got_at_start = 0, sent_at_start = 0;
-	uint64_t t0 = now_ns(), warm = t0 + 1000000000ull, t_start = 0;
+	uint64_t t0 = bench_now_ns(), warm = t0 + 1000000000ull, t_start = 0;
 	uint64_t end = warm + (uint64_t)(secs * 1e9), t_end = 0;
 	for (uint64_t t = t0; t < end + 200000000ull; loops++) {
 		if (t < end) {
@@ -134,7 +123,7 @@ int main(int argc, char **argv)
 		}
 		got += m;
 		if ((loops & 1023) == 0) {
-			t = now_ns();
+			t = bench_now_ns();
 			if (!t_start && t >= warm) {
 				t_start = t;
 				got_at_start = got;

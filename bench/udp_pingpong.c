@@ -26,8 +26,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +34,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 #define UP_HDRS	    42u /* Ethernet 14 + IPv4 20 + UDP 8 */
 #define UP_MIN_SIZE (UP_HDRS + 16u)
@@ -50,37 +50,6 @@ struct up_opts {
 	double secs, rate;
 	int cpu;
 };
-
-static volatile sig_atomic_t up_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	up_stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "udp_pingpong: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /*
  * Receive one datagram into @buf: spinning on MSG_DONTWAIT when @busy, else
@@ -104,11 +73,11 @@ static ssize_t up_recv(int fd, void *buf, size_t len, struct sockaddr_in *from, 
 static int run_server(int fd, const struct up_opts *o)
 {
 	uint8_t buf[2048];
-	uint64_t end = o->secs > 0 ? now_ns() + (uint64_t)(o->secs * 1e9) : UINT64_MAX;
+	uint64_t end = o->secs > 0 ? bench_now_ns() + (uint64_t)(o->secs * 1e9) : UINT64_MAX;
 	unsigned long echoed = 0;
 	unsigned polls = 0;
 
-	while (!up_stop) {
+	while (!bench_stopped()) {
 		struct sockaddr_in from;
 		ssize_t n = up_recv(fd, buf, sizeof(buf), &from, o->busy);
 
@@ -124,18 +93,11 @@ static int run_server(int fd, const struct up_opts *o)
 			}
 			echoed++;
 		}
-		if ((n == 0 || !(++polls & 1023)) && now_ns() >= end)
+		if ((n == 0 || !(++polls & 1023)) && bench_now_ns() >= end)
 			break;
 	}
 	fprintf(stderr, "udp_pingpong: server echoed %lu datagrams\n", echoed);
 	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Nearest-rank percentile of sorted samples, in µs (as pbgen computes it). */
@@ -150,7 +112,7 @@ static double pct_us(const uint64_t *v, size_t n, unsigned pct)
 static uint64_t ping_once(int fd, uint8_t *buf, size_t len, uint64_t seq, bool busy)
 {
 	uint8_t in[2048];
-	uint64_t t0 = now_ns(), t;
+	uint64_t t0 = bench_now_ns(), t;
 
 	memcpy(buf, &seq, sizeof(seq));
 	memcpy(buf + 8, &t0, sizeof(t0));
@@ -162,14 +124,14 @@ static uint64_t ping_once(int fd, uint8_t *buf, size_t len, uint64_t seq, bool b
 		ssize_t n = up_recv(fd, in, sizeof(in), NULL, busy);
 		uint64_t got;
 
-		t = now_ns();
+		t = bench_now_ns();
 		if (n >= 16) {
 			memcpy(&got, in, sizeof(got));
 			if (got == seq)
 				return t - t0 ? t - t0 : 1;
 			continue; /* a late reply to an earlier ping */
 		}
-		if (n < 0 || up_stop || t - t0 > UP_TIMEOUT)
+		if (n < 0 || bench_stopped() || t - t0 > UP_TIMEOUT)
 			return 0;
 	}
 }
@@ -180,10 +142,10 @@ static void pace(uint64_t until, bool busy)
 	struct timespec ts = {.tv_sec = (time_t)(until / 1000000000ull),
 			      .tv_nsec = (long)(until % 1000000000ull)};
 
-	if (until <= now_ns())
+	if (until <= bench_now_ns())
 		return;
 	if (busy) {
-		while (now_ns() < until && !up_stop)
+		while (bench_now_ns() < until && !bench_stopped())
 			;
 		return;
 	}
@@ -203,18 +165,18 @@ static int run_client(int fd, const struct up_opts *o)
 	}
 	memset(buf, 0x5a, sizeof(buf));
 	/* The server may still be starting: wait up to 5 s for a first echo. */
-	for (uint64_t end = now_ns() + 5000000000ull;
+	for (uint64_t end = bench_now_ns() + 5000000000ull;
 	     !ping_once(fd, buf, len, UINT64_MAX, o->busy);) {
-		if (up_stop || now_ns() > end) {
+		if (bench_stopped() || bench_now_ns() > end) {
 			fprintf(stderr, "udp_pingpong: no echo from %s:%u\n", o->addr, o->port);
 			free(ns);
 			return 1;
 		}
 		usleep(10000);
 	}
-	uint64_t next = now_ns(), gap = o->rate > 0 ? (uint64_t)(1e9 / o->rate) : 0;
+	uint64_t next = bench_now_ns(), gap = o->rate > 0 ? (uint64_t)(1e9 / o->rate) : 0;
 
-	for (unsigned long i = 0; i < o->warmup + o->count && !up_stop; i++) {
+	for (unsigned long i = 0; i < o->warmup + o->count && !bench_stopped(); i++) {
 		uint64_t t;
 
 		if (gap) {
@@ -233,7 +195,7 @@ static int run_client(int fd, const struct up_opts *o)
 	printf("{\"mode\":\"udp_ping\",\"size\":%u,\"busy\":%s,\"lost\":%lu,\"rtt_us\":{\"n\":%lu",
 	       o->size, o->busy ? "true" : "false", lost, n);
 	if (n) {
-		qsort(ns, n, sizeof(*ns), cmp_u64);
+		qsort(ns, n, sizeof(*ns), bench_cmp_u64);
 		for (unsigned long i = 0; i < n; i++)
 			sum += ns[i];
 		printf(",\"min\":%.2f,\"median\":%.2f,\"p99\":%.2f,\"max\":%.2f,\"mean\":%.2f",
@@ -330,7 +292,6 @@ int main(int argc, char **argv)
 {
 	struct timeval tv = {.tv_usec = 100000};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	struct sigaction act = {.sa_handler = on_signal};
 	struct up_opts o;
 	int fd;
 
@@ -341,9 +302,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "udp_pingpong: bad address '%s'\n", o.addr);
 		return 2;
 	}
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
-	if (pin(o.cpu))
+	bench_catch_stop();
+	if (bench_pin("udp_pingpong", o.cpu))
 		return 1;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {

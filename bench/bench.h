@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench.h - what the benchmark's helper programs (copy_limit, idle_ports,
+ * tester, udp_pingpong) share: the clock they time with, pinning to a CPU, a
+ * stop flag raised by SIGINT/SIGTERM, and the sort order of their samples.
+ *
+ * Header-only, every function static inline: each program is a single .c
+ * file that meson (and bench/run.sh's fallback cc line) builds on its own,
+ * and these are too small to be worth a library to link.
+ */
+#ifndef PB_BENCH_H
+#define PB_BENCH_H
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in ns: every rate and round trip of the benchmark. */
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Pin the calling thread (and whatever it forks afterwards) to @cpu; a
+ * negative @cpu leaves it where the scheduler puts it. Returns 0, or -1
+ * after saying on stderr, as @prog, why the CPU was refused (it may be
+ * offline or outside the cpuset the bench was started in).
+ */
+static inline int bench_pin(const char *prog, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", prog, cpu, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The stop flag. It lives in a function so that a program that never asks
+ * for it carries no unused static object; each program is one translation
+ * unit, so there is exactly one flag per process.
+ */
+static inline volatile sig_atomic_t *bench_stop_flag(void)
+{
+	static volatile sig_atomic_t stop;
+
+	return &stop;
+}
+
+/* True once SIGINT or SIGTERM arrived (after bench_catch_stop()). */
+static inline bool bench_stopped(void)
+{
+	return *bench_stop_flag() != 0;
+}
+
+/* Only raises the flag: the loops poll it, so no work is cut mid-frame. */
+static inline void bench_on_stop(int sig)
+{
+	(void)sig;
+	*bench_stop_flag() = 1;
+}
+
+/*
+ * SIGINT and SIGTERM raise the stop flag instead of killing the process, so
+ * that it still prints its JSON summary: bench/run.sh stops the endless ends
+ * (servers, idle ports) with SIGTERM and reads what they say.
+ */
+static inline void bench_catch_stop(void)
+{
+	struct sigaction act = {.sa_handler = bench_on_stop};
+
+	sigaction(SIGINT, &act, NULL);
+	sigaction(SIGTERM, &act, NULL);
+}
+
+/* qsort() order of uint64_t samples (ns), for medians and percentiles. */
+static inline int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+#endif /* PB_BENCH_H */
