@@ -38,6 +38,7 @@ packages=(
 	golang-go golang-github-appc-cni-dev      # tests: libcni drives patchbay-cni as runtimes do
 	prometheus                                # tests: promtool and a real scraping server
 	python3-jsonschema python3-yaml curl      # tests: the REST API against docs/openapi.yaml
+	shellcheck mandoc                         # tests/docs: every shell script shellcheck clean; man pages linted
 )
 packages+=("$@")
 
