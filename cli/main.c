@@ -19,14 +19,15 @@ static void usage(FILE *f)
 {
 	char dir[256];
 
-	pb_default_run_dir(dir, sizeof(dir));
+	pbctl_default_run_dir(dir, sizeof(dir));
 	fprintf(f, "usage: patchbay [--socket PATH | --run-dir DIR] [--json] [COMMAND [ARGS...]]\n"
 		   "\n"
 		   "Drive the patchbayd patch panel. Without a command: an interactive shell.\n"
 		   "\n"
 		   "commands:\n");
-	for (const struct pb_cmd *c = pb_cmds; c->name; c++)
+	for (const struct pbctl_cmd *c = pbctl_cmds; c->name; c++)
 		fprintf(f, "  %-8s %-34s %s\n", c->name, c->usage, c->help);
+	fprintf(f, "  (`patchbay types` lists the port types and their options)\n");
 	fprintf(f,
 		"\n"
 		"options:\n"
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 		"  patchbay add tap:a netns=red addr=10.0.0.1/24\n"
 		"  patchbay patch vhost:1 vhost:2 --both\n"
 		"  patchbay stats -w\n",
-		dir, PB_CTL_SOCKET_NAME, PB_CTL_SOCKET_NAME);
+		dir, PBCTL_SOCKET_NAME, PBCTL_SOCKET_NAME);
 }
 
 int main(int argc, char **argv)
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct pbc_view view = {0};
+	json_t *req = NULL;
 	char path[512] = "";
 	int c;
 
@@ -66,7 +68,7 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s", optarg);
 			break;
 		case 'r':
-			snprintf(path, sizeof(path), "%s/%s", optarg, PB_CTL_SOCKET_NAME);
+			snprintf(path, sizeof(path), "%s/%s", optarg, PBCTL_SOCKET_NAME);
 			break;
 		case 'j':
 			view.json = true;
@@ -81,8 +83,8 @@ int main(int argc, char **argv)
 	}
 	if (!path[0]) {
 		char dir[256];
-		pb_default_run_dir(dir, sizeof(dir));
-		snprintf(path, sizeof(path), "%s/%s", dir, PB_CTL_SOCKET_NAME);
+		pbctl_default_run_dir(dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/%s", dir, PBCTL_SOCKET_NAME);
 	}
 	int n = argc - optind;
 	char **args = argv + optind;
@@ -96,17 +98,18 @@ int main(int argc, char **argv)
 		n = pbc_take_view_flags(n, args, &view);
 		if (n < 0)
 			return 2;
-		json_t *probe = pb_cmd_request(n, args, 0, err, sizeof(err));
-		if (!probe) {
+		req = pbctl_request(n, args, 0, err, sizeof(err));
+		if (!req) {
 			fprintf(stderr, "patchbay: %s\n", err);
 			return 2;
 		}
-		json_decref(probe);
 	}
-	struct pbc_client cl;
-	if (pbc_connect(&cl, path) < 0)
+	struct pbctl_client cl;
+	if (pbctl_connect(&cl, path) < 0) {
+		json_decref(req);
 		return 1;
-	int rc = n > 0 ? pbc_run(&cl, n, args, &view) : pbc_shell(&cl);
-	pbc_close(&cl);
+	}
+	int rc = req ? pbc_run_request(&cl, req, n, args, &view) : pbc_shell(&cl);
+	pbctl_close(&cl);
 	return rc;
 }

@@ -15,17 +15,17 @@
 #include "shell.h"
 #include "show.h"
 
-static struct pbc_client *shell_client;
-static char **port_names; /* refreshed at each completion of a port */
+static struct pbctl_client *shell_client;
+static char **port_names; /* ports or "type:"s, refreshed at each completion */
 
 static void help(const char *which)
 {
-	for (const struct pb_cmd *c = pb_cmds; c->name; c++) {
+	for (const struct pbctl_cmd *c = pbctl_cmds; c->name; c++) {
 		if (which && strcmp(which, c->name))
 			continue;
 		printf("  %-8s %-34s %s\n", c->name, c->usage, c->help);
 	}
-	if (which && !pb_cmd_find(which)) {
+	if (which && !pbctl_cmd_find(which)) {
 		printf("no command '%s'\n", which);
 		return;
 	}
@@ -34,34 +34,43 @@ static void help(const char *which)
 		       "quit", "", "leave the shell (or Ctrl-D)");
 }
 
-static void refresh_ports(void)
+/* The names the daemon lists under @cmd's result key @list (each object's
+ * "name"), with @suffix appended: live, so completion never names a port
+ * or a type itself. */
+static char **daemon_names(enum pbctl_cmd_id cmd, const char *list, const char *suffix)
 {
-	char *argv[] = {"status", NULL};
-	char err[128];
+	json_t *rep = pbctl_call(shell_client, pbctl_request_args(cmd, NULL));
+	json_t *items = json_object_get(json_object_get(rep, "result"), list), *p;
+	char **names = calloc(json_array_size(items) + 1, sizeof(*names));
+	size_t i;
 
+	json_array_foreach(items, i, p)
+	{
+		if (names && asprintf(&names[i], "%s%s",
+				      json_string_value(json_object_get(p, "name")), suffix) < 0)
+			names[i] = NULL;
+	}
+	json_decref(rep);
+	return names;
+}
+
+static void refresh_ports(bool types)
+{
 	for (size_t i = 0; port_names && port_names[i]; i++)
 		free(port_names[i]);
 	free(port_names);
-	port_names = NULL;
-	json_t *req = pb_cmd_request(1, argv, 0, err, sizeof(err));
-	json_t *rep = req ? pbc_call(shell_client, req) : NULL;
-	json_decref(req);
-	json_t *ports = json_object_get(json_object_get(rep, "result"), "ports"), *p;
-	size_t i;
-	port_names = calloc(json_array_size(ports) + 1, sizeof(*port_names));
-	json_array_foreach(ports, i, p) if (port_names) port_names[i] =
-	    strdup(json_string_value(json_object_get(p, "name")));
-	json_decref(rep);
+	port_names = types ? daemon_names(PBCTL_CMD_TYPES, "types", ":")
+			   : daemon_names(PBCTL_CMD_STATUS, "ports", "");
 }
 
 static char *next_command(const char *text, int state)
 {
-	static const struct pb_cmd *c;
+	static const struct pbctl_cmd *c;
 	static int extra;
 	static const char *const extras[] = {"help", "quit", NULL};
 
 	if (!state) {
-		c = pb_cmds;
+		c = pbctl_cmds;
 		extra = 0;
 	}
 	for (; c->name; c++)
@@ -85,19 +94,6 @@ static char *next_port(const char *text, int state)
 	return NULL;
 }
 
-static char *next_type(const char *text, int state)
-{
-	static const char *const types[] = {"vhost:", "virtio:", "tap:", "pcap:", "null:", NULL};
-	static int i;
-
-	if (!state)
-		i = 0;
-	for (; types[i]; i++)
-		if (!strncmp(types[i], text, strlen(text)))
-			return strdup(types[i++]);
-	return NULL;
-}
-
 static char **complete(const char *text, int start, int end)
 {
 	(void)end;
@@ -107,21 +103,22 @@ static char **complete(const char *text, int start, int end)
 	if (sscanf(rl_line_buffer, "%31s", first) != 1 || start == 0 ||
 	    (size_t)start <= strspn(rl_line_buffer, " \t"))
 		return rl_completion_matches(text, next_command);
-	const struct pb_cmd *c = pb_cmd_find(first);
+	const struct pbctl_cmd *c = pbctl_cmd_find(first);
 	if (!c || !strcmp(first, "help"))
 		return rl_completion_matches(text, next_command);
-	if (c->complete == PB_COMPLETE_PORTS) {
-		refresh_ports();
+	if (c->complete == PBCTL_COMPLETE_PORTS) {
+		refresh_ports(false);
 		return rl_completion_matches(text, next_port);
 	}
-	if (c->complete == PB_COMPLETE_TYPES) {
+	if (c->complete == PBCTL_COMPLETE_TYPES) {
+		refresh_ports(true);
 		rl_completion_append_character = '\0'; /* the ID follows the colon */
-		return rl_completion_matches(text, next_type);
+		return rl_completion_matches(text, next_port);
 	}
 	return NULL;
 }
 
-int pbc_shell(struct pbc_client *c)
+int pbc_shell(struct pbctl_client *c)
 {
 	char hist[512];
 	const char *home = getenv("HOME");
@@ -135,13 +132,13 @@ int pbc_shell(struct pbc_client *c)
 	printf("patchbay shell: `help` lists the commands, Tab completes, Ctrl-D leaves\n");
 	while ((line = readline("patchbay> ")) != NULL) {
 		char **words, err[256];
-		int n = pb_cmd_split(line, &words, err, sizeof(err));
+		int n = pbctl_split(line, &words, err, sizeof(err));
 		if (n < 0)
 			printf("patchbay: %s\n", err);
 		if (n > 0) {
 			add_history(line);
 			if (!strcmp(words[0], "quit") || !strcmp(words[0], "exit")) {
-				pb_cmd_free_words(words);
+				pbctl_free_words(words);
 				free(line);
 				break;
 			}
@@ -155,7 +152,7 @@ int pbc_shell(struct pbc_client *c)
 			}
 		}
 		if (n >= 0)
-			pb_cmd_free_words(words);
+			pbctl_free_words(words);
 		free(line);
 	}
 	write_history(hist);

@@ -6,6 +6,6 @@
 #include "common/client.h"
 
 /* Read commands until EOF or `quit`. Returns the exit status. */
-int pbc_shell(struct pbc_client *c);
+int pbc_shell(struct pbctl_client *c);
 
 #endif /* PBC_SHELL_H */

@@ -186,6 +186,37 @@ void pbc_show_workers(json_t *r)
 	}
 }
 
+/* What the renderer of the command being shown may read: its view, and
+ * the exit status it sets when showing fails (save: the file). */
+const struct pbc_view *pbc_show_view;
+int pbc_show_status_code;
+
+void pbc_show_types(json_t *r)
+{
+	json_t *t, *o;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(r, "types"), i, t)
+	{
+		printf("%-8s %s\n", str(t, "name"), str(t, "summary"));
+		json_array_foreach(json_object_get(t, "options"), j, o)
+		    printf("  %-14s %s\n", str(o, "name"), str(o, "help"));
+	}
+}
+
+void pbc_show_save(json_t *r)
+{
+	const char *recipe = str(r, "recipe");
+	const char *file = pbc_show_view ? pbc_show_view->file : NULL;
+	FILE *f = file && strcmp(file, "-") ? fopen(file, "w") : stdout;
+
+	pbc_show_status_code = 0;
+	if (!f || fputs(recipe, f) < 0 || (f != stdout && fclose(f) != 0)) {
+		fprintf(stderr, "patchbay: save: cannot write %s\n", file ? file : "stdout");
+		pbc_show_status_code = 1;
+	}
+}
+
 void pbc_show_version(json_t *r)
 {
 	printf("%s %s, control protocol %lld, pid %lld, %lld worker(s), run dir %s\n",
@@ -193,12 +224,18 @@ void pbc_show_version(json_t *r)
 	       num(r, "workers"), str(r, "run_dir"));
 }
 
-static const struct {
-	const char *cmd;
-	void (*show)(json_t *result);
-} renderers[] = {
-    {"status", pbc_show_status},   {"show", pbc_show_port},	  {"stats", pbc_show_stats},
-    {"workers", pbc_show_workers}, {"version", pbc_show_version},
+/* Prints nothing: the commands whose success says it all. */
+static void pbc_show_none(json_t *r)
+{
+	(void)r;
+}
+
+/* Indexed by command id: the renderer the row of the command table names. */
+static void (*const renderers[PBCTL_CMD_COUNT])(json_t *result) = {
+#define PBC_RENDERER(ID, name, usage, help, read, complete, build, show)                           \
+	[PBCTL_CMD_##ID] = pbc_show_##show,
+    PBCTL_COMMANDS(PBC_RENDERER)
+#undef PBC_RENDERER
 };
 
 int pbc_take_view_flags(int argc, char **argv, struct pbc_view *v)
@@ -232,36 +269,47 @@ int pbc_take_view_flags(int argc, char **argv, struct pbc_view *v)
 	return n;
 }
 
-int pbc_run(struct pbc_client *c, int argc, char **argv, struct pbc_view *view)
+int pbc_run(struct pbctl_client *c, int argc, char **argv, struct pbc_view *view)
 {
 	char err[512];
 
 	if (argc < 1)
 		return 0;
-	const struct pb_cmd *cmd = pb_cmd_find(argv[0]);
-	if (cmd && !strcmp(cmd->name, "topo"))
-		return pbc_topo(c, view);
-	json_t *req = pb_cmd_request(argc, argv, 0, err, sizeof(err));
+	json_t *req = pbctl_request(argc, argv, 0, err, sizeof(err));
 	if (!req) {
 		fprintf(stderr, "patchbay: %s\n", err);
 		return 2;
 	}
-	if (view->watch && !strcmp(argv[0], "stats"))
+	return pbc_run_request(c, req, argc, argv, view);
+}
+
+int pbc_run_request(struct pbctl_client *c, json_t *req, int argc, char **argv,
+		    struct pbc_view *view)
+{
+	const struct pbctl_cmd *cmd =
+	    pbctl_cmd_find(json_string_value(json_object_get(req, "cmd")));
+
+	view->file = cmd->id == PBCTL_CMD_SAVE && argc > 1 ? argv[1] : NULL;
+	pbc_show_view = view;
+	if (cmd->id == PBCTL_CMD_TOPO) {
+		json_decref(req);
+		return pbc_topo(c, view);
+	}
+	if (view->watch && cmd->id == PBCTL_CMD_STATS)
 		return pbc_stats_watch(c, req, view->count);
-	json_t *rep = pbc_call(c, req);
+	json_t *rep = pbctl_call(c, req);
 	json_decref(req);
 	if (!rep)
 		return 1;
-	int rc = pbc_report(rep);
+	int rc = pbctl_report(rep);
 	json_t *result = json_object_get(rep, "result");
 	if (!rc && view->json && cmd->read) {
 		char *text = json_dumps(result, JSON_INDENT(2));
 		printf("%s\n", text ? text : "null");
 		free(text);
 	} else if (!rc) {
-		for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
-			if (!strcmp(renderers[i].cmd, cmd->name))
-				renderers[i].show(result);
+		renderers[cmd->id](result);
+		rc = pbc_show_status_code;
 	}
 	json_decref(rep);
 	return rc;

@@ -14,15 +14,15 @@
 #include "common/topo_dot.h"
 #include "show.h"
 
-static json_t *topo_call(struct pbc_client *c)
+static json_t *topo_call(struct pbctl_client *c)
 {
 	char *argv[] = {"topo", NULL};
 	char err[256];
-	json_t *req = pb_cmd_request(1, argv, 0, err, sizeof(err));
-	json_t *rep = pbc_call(c, req);
+	json_t *req = pbctl_request(1, argv, 0, err, sizeof(err));
+	json_t *rep = pbctl_call(c, req);
 
 	json_decref(req);
-	if (!rep || pbc_report(rep)) {
+	if (!rep || pbctl_report(rep)) {
 		json_decref(rep);
 		return NULL;
 	}
@@ -99,7 +99,7 @@ static void dot(json_t *a, json_t *b, FILE *f)
 {
 	struct samples s = {a, b};
 
-	pb_topo_dot(f, b, rate_label, &s);
+	pbctl_topo_dot(f, b, rate_label, &s);
 }
 
 static int draw(json_t *a, json_t *b, const char *fmt, const char *file)
@@ -130,7 +130,7 @@ static int draw(json_t *a, json_t *b, const char *fmt, const char *file)
 	return 0;
 }
 
-int pbc_topo(struct pbc_client *c, const struct pbc_view *view)
+int pbc_topo(struct pbctl_client *c, const struct pbc_view *view)
 {
 	json_t *a = topo_call(c), *b = NULL;
 	int rc = 0;

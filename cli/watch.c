@@ -49,7 +49,7 @@ static json_t *find(json_t *ports, const char *name)
 	return NULL;
 }
 
-int pbc_stats_watch(struct pbc_client *c, json_t *req, int count)
+int pbc_stats_watch(struct pbctl_client *c, json_t *req, int count)
 {
 	json_t *prev = NULL;
 	bool tty = isatty(STDOUT_FILENO);
@@ -58,9 +58,9 @@ int pbc_stats_watch(struct pbc_client *c, json_t *req, int count)
 	signal(SIGTERM, on_int);
 	for (int round = 0; !stop && (count <= 0 || round <= count); round++) {
 		json_t *rq = json_deep_copy(req);
-		json_t *rep = pbc_call(c, rq);
+		json_t *rep = pbctl_call(c, rq);
 		json_decref(rq);
-		if (!rep || pbc_report(rep)) {
+		if (!rep || pbctl_report(rep)) {
 			json_decref(rep);
 			json_decref(prev);
 			json_decref(req);

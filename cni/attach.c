@@ -82,16 +82,16 @@ int cni_attachment(const struct cni_conf *c, const char *container_id, const cha
 
 /* Connect to patchbayd; its absence is "try again later" (it may be
  * starting), and *down says it is simply not there. */
-static int connect_daemon(const struct cni_conf *c, struct pbc_client *cl, bool *down,
+static int connect_daemon(const struct cni_conf *c, struct pbctl_client *cl, bool *down,
 			  struct cni_err *e)
 {
 	char path[400];
 	struct timeval tv = {.tv_sec = DAEMON_TIMEOUT_S};
 
-	snprintf(path, sizeof(path), "%s/%s", c->run_dir, PB_CTL_SOCKET_NAME);
+	snprintf(path, sizeof(path), "%s/%s", c->run_dir, PBCTL_SOCKET_NAME);
 	if (down)
 		*down = false;
-	if (pbc_connect(cl, path) < 0) {
+	if (pbctl_connect(cl, path) < 0) {
 		bool gone = cl->error == ENOENT || cl->error == ECONNREFUSED;
 		if (down)
 			*down = gone;
@@ -106,12 +106,13 @@ static int connect_daemon(const struct cni_conf *c, struct pbc_client *cl, bool 
 
 /* One command; its result, or NULL with @e (patchbayd's code in details)
  * and *code set to patchbayd's error code. */
-static json_t *call(struct pbc_client *cl, const char *cmd, json_t *args, const char **code,
+static json_t *call(struct pbctl_client *cl, const char *cmd, json_t *args, const char **code,
 		    struct cni_err *e)
 {
 	static char last_code[32];
-	json_t *req = json_pack("{s:i, s:s, s:o}", "v", PB_CTL_PROTOCOL, "cmd", cmd, "args", args);
-	json_t *rep = pbc_call(cl, req), *res = NULL;
+	/* @cmd is always one of the table's names, given literally here. */
+	json_t *req = pbctl_request_args(pbctl_cmd_find(cmd)->id, args);
+	json_t *rep = pbctl_call(cl, req), *res = NULL;
 
 	json_decref(req);
 	if (code)
@@ -136,12 +137,12 @@ static json_t *call(struct pbc_client *cl, const char *cmd, json_t *args, const 
 	return res;
 }
 
-static json_t *show(struct pbc_client *cl, const char *port, const char **code, struct cni_err *e)
+static json_t *show(struct pbctl_client *cl, const char *port, const char **code, struct cni_err *e)
 {
 	return call(cl, "show", json_pack("{s:s}", "port", port), code, e);
 }
 
-static void del_port(struct pbc_client *cl, const char *port)
+static void del_port(struct pbctl_client *cl, const char *port)
 {
 	struct cni_err ignored;
 
@@ -204,7 +205,7 @@ static json_t *result(const struct cni_env *env, const struct cni_conf *c,
 int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 {
 	struct cni_attachment a;
-	struct pbc_client cl;
+	struct pbctl_client cl;
 	json_t *ipam = NULL, *p;
 	const char *code;
 	char mac[32] = "";
@@ -242,7 +243,7 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	if (c->ipam && cni_ipam(env, c, "ADD", env->container_id, env->ifname, &ipam, e) < 0)
 		goto out;
 	if (c->mode == CNI_MODE_VHOST) {
-		int r = pb_mkdirs(c->socket_dir, 0755, 0755);
+		int r = pbctl_mkdirs(c->socket_dir, 0755, 0755);
 		if (r < 0) {
 			cni_fail(e, CNI_E_IO, "socketDir %s: %s", c->socket_dir, strerror(-r));
 			goto undo_ipam;
@@ -302,7 +303,7 @@ undo_ipam:
 	}
 out:
 	json_decref(ipam);
-	pbc_close(&cl);
+	pbctl_close(&cl);
 	return ret;
 }
 
@@ -313,14 +314,14 @@ static int teardown(const struct cni_env *env, struct cni_conf *c, const char *c
 		    const char *ifname, const char *port, const char *dir, const char *socket,
 		    const char *state_file, struct cni_err *e)
 {
-	struct pbc_client cl;
+	struct pbctl_client cl;
 	bool down = false;
 
 	if (connect_daemon(c, &cl, &down, e) == 0) {
 		const char *code;
 		json_t *r =
 		    call(&cl, "del", json_pack("{s:s, s:b}", "port", port, "force", 1), &code, e);
-		pbc_close(&cl);
+		pbctl_close(&cl);
 		if (!r && strcmp(code ? code : "", "unknown_port"))
 			return -1;
 		json_decref(r);
@@ -366,7 +367,7 @@ static bool contains(json_t *list, const char *s)
 int cni_check(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 {
 	struct cni_attachment a;
-	struct pbc_client cl;
+	struct pbctl_client cl;
 	const char *code;
 	struct stat st;
 	int ret = -1;
@@ -429,7 +430,7 @@ int cni_check(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	ret = 0;
 out:
 	json_decref(p);
-	pbc_close(&cl);
+	pbctl_close(&cl);
 	return ret;
 }
 
@@ -496,7 +497,7 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	}
 	/* Ports with no state left (a lost state dir, a daemon restarted
 	 * with --config): by the network's suffix. */
-	struct pbc_client cl;
+	struct pbctl_client cl;
 	struct cni_err ignored;
 	snprintf(suffix, sizeof(suffix), "-%08x", fnv1a(c->name));
 	if (connect_daemon(c, &cl, NULL, &ignored) == 0) {
@@ -511,7 +512,7 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 				del_port(&cl, name);
 		}
 		json_decref(s);
-		pbc_close(&cl);
+		pbctl_close(&cl);
 	}
 	json_decref(st);
 	json_decref(keep);
@@ -520,7 +521,7 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 
 int cni_status(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 {
-	struct pbc_client cl;
+	struct pbctl_client cl;
 
 	(void)env;
 	if (cni_version_cmp(c->version, "1.1.0") < 0)
@@ -536,7 +537,7 @@ int cni_status(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 		return -1;
 	}
 	json_t *v = call(&cl, "version", json_object(), NULL, e);
-	pbc_close(&cl);
+	pbctl_close(&cl);
 	if (!v) {
 		e->code = CNI_E_NOT_AVAILABLE;
 		return -1;

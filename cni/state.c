@@ -24,7 +24,7 @@ int cni_state_write(const struct cni_conf *c, const struct cni_attachment *a,
 	char dir[400], tmp[820];
 
 	snprintf(dir, sizeof(dir), "%s/%s", c->state_dir, c->name);
-	int r = pb_mkdirs(dir, 0700, 0700);
+	int r = pbctl_mkdirs(dir, 0700, 0700);
 	if (r < 0)
 		return cni_fail(e, CNI_E_IO, "state directory %s: %s", dir, strerror(-r));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "containerID", container_id, "ifname", ifname,

@@ -12,7 +12,7 @@
 
 #include "client.h"
 
-static json_t *read_line(struct pbc_client *c)
+static json_t *read_line(struct pbctl_client *c)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -30,7 +30,7 @@ static json_t *read_line(struct pbc_client *c)
 	return j;
 }
 
-int pbc_connect(struct pbc_client *c, const char *path)
+int pbctl_connect(struct pbctl_client *c, const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
@@ -71,7 +71,7 @@ int pbc_connect(struct pbc_client *c, const char *path)
 		if (hello)
 			fprintf(stderr, "patchbay: %s does not greet like patchbayd\n", path);
 		json_decref(hello);
-		pbc_close(c);
+		pbctl_close(c);
 		c->error = EPROTO;
 		return -1;
 	}
@@ -79,7 +79,7 @@ int pbc_connect(struct pbc_client *c, const char *path)
 	return 0;
 }
 
-void pbc_close(struct pbc_client *c)
+void pbctl_close(struct pbctl_client *c)
 {
 	if (c->in)
 		fclose(c->in);
@@ -89,7 +89,7 @@ void pbc_close(struct pbc_client *c)
 	c->fd = -1;
 }
 
-json_t *pbc_call(struct pbc_client *c, json_t *req)
+json_t *pbctl_call(struct pbctl_client *c, json_t *req)
 {
 	json_object_set_new(req, "id", json_integer(c->next_id++));
 	char *text = json_dumps(req, JSON_COMPACT);
@@ -112,7 +112,7 @@ json_t *pbc_call(struct pbc_client *c, json_t *req)
 	return read_line(c);
 }
 
-int pbc_report(json_t *reply)
+int pbctl_report(json_t *reply)
 {
 	if (json_is_true(json_object_get(reply, "ok")))
 		return 0;

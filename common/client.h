@@ -9,25 +9,25 @@
 #include <jansson.h>
 #include <stdio.h>
 
-struct pbc_client {
+struct pbctl_client {
 	int fd;
 	FILE *in; /* buffered reader over fd */
 	char path[108];
 	int next_id;
-	int error; /* why pbc_connect failed: an errno (EPROTO: not patchbayd) */
+	int error; /* why pbctl_connect failed: an errno (EPROTO: not patchbayd) */
 };
 
 /* Connect to the daemon at @path. On failure prints why (daemon not
  * running, permission denied) to stderr and returns -1. */
-int pbc_connect(struct pbc_client *c, const char *path);
-void pbc_close(struct pbc_client *c);
+int pbctl_connect(struct pbctl_client *c, const char *path);
+void pbctl_close(struct pbctl_client *c);
 
 /* Send @req (its id is set here) and return the reply, or NULL (printed) if
  * the connection failed. */
-json_t *pbc_call(struct pbc_client *c, json_t *req);
+json_t *pbctl_call(struct pbctl_client *c, json_t *req);
 
 /* Print a failed reply's error as "patchbay: MESSAGE (CODE)" and return 1;
  * return 0 for a reply that is ok. */
-int pbc_report(json_t *reply);
+int pbctl_report(json_t *reply);
 
 #endif /* PBC_CLIENT_H */

@@ -9,31 +9,32 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmdtab.h"
+#include "common/cmdtab.h"
 
-static int usage_err(const char *cmd, const char *usage, char *err, size_t errlen, const char *why)
+/* "WHY; usage: CMD USAGE": the usage comes from the command's row. */
+static int usage_err(const struct pbctl_cmd *c, char *err, size_t errlen, const char *why)
 {
-	snprintf(err, errlen, "%s; usage: %s %s", why, cmd, usage);
+	snprintf(err, errlen, "%s; usage: %s%s%s", why, c->name, *c->usage ? " " : "",
+		 *c->usage ? c->usage : "(no arguments)");
 	return -1;
 }
 
-static int no_args(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_no_args(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			       char *err, size_t errlen)
 {
 	(void)args;
 	(void)argv;
 	if (argc > 0)
-		return usage_err("this command", "(no arguments)", err, errlen,
-				 "unexpected argument");
+		return usage_err(c, err, errlen, "unexpected argument");
 	return 0;
 }
 
 /* add TYPE:ID [KEY=VALUE...] */
-static int build_add(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_add(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			   char *err, size_t errlen)
 {
-	static const char *usage = "TYPE:ID [KEY=VALUE...]";
-
 	if (argc < 1)
-		return usage_err("add", usage, err, errlen, "missing the port");
+		return usage_err(c, err, errlen, "missing the port");
 	json_object_set_new(args, "port", json_string(argv[0]));
 	json_t *opts = json_object();
 	json_object_set_new(args, "opts", opts);
@@ -55,7 +56,8 @@ static int build_add(int argc, char **argv, json_t *args, char *err, size_t errl
 }
 
 /* del PORT [--force] */
-static int build_del(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_del(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			   char *err, size_t errlen)
 {
 	int n = 0;
 
@@ -63,170 +65,173 @@ static int build_del(int argc, char **argv, json_t *args, char *err, size_t errl
 		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
 			json_object_set_new(args, "force", json_true());
 		else if (argv[i][0] == '-')
-			return usage_err("del", "PORT [--force]", err, errlen, "unknown flag");
+			return usage_err(c, err, errlen, "unknown flag");
 		else if (n++ == 0)
 			json_object_set_new(args, "port", json_string(argv[i]));
 		else
-			return usage_err("del", "PORT [--force]", err, errlen,
-					 "one port at a time");
+			return usage_err(c, err, errlen, "one port at a time");
 	}
 	if (!n)
-		return usage_err("del", "PORT [--force]", err, errlen, "missing the port");
+		return usage_err(c, err, errlen, "missing the port");
 	return 0;
 }
 
 /* patch FROM TO [--both], unpatch FROM [TO] [--both] */
-static int build_pair(const char *cmd, bool to_needed, int argc, char **argv, json_t *args,
-		      char *err, size_t errlen)
+static int build_pair(const struct pbctl_cmd *c, bool to_needed, int argc, char **argv,
+		      json_t *args, char *err, size_t errlen)
 {
-	const char *usage = to_needed ? "FROM TO [--both]" : "FROM [TO] [--both]";
 	int n = 0;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--both") || !strcmp(argv[i], "-b"))
 			json_object_set_new(args, "both", json_true());
 		else if (argv[i][0] == '-')
-			return usage_err(cmd, usage, err, errlen, "unknown flag");
+			return usage_err(c, err, errlen, "unknown flag");
 		else if (n == 0 || n == 1)
 			json_object_set_new(args, n++ ? "to" : "from", json_string(argv[i]));
 		else
-			return usage_err(cmd, usage, err, errlen, "too many ports");
+			return usage_err(c, err, errlen, "too many ports");
 	}
 	if (n < (to_needed ? 2 : 1))
-		return usage_err(cmd, usage, err, errlen, "missing a port");
+		return usage_err(c, err, errlen, "missing a port");
 	return 0;
 }
 
-static int build_patch(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_patch(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			     char *err, size_t errlen)
 {
-	return build_pair("patch", true, argc, argv, args, err, errlen);
+	return build_pair(c, true, argc, argv, args, err, errlen);
 }
 
-static int build_unpatch(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_unpatch(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			       char *err, size_t errlen)
 {
-	return build_pair("unpatch", false, argc, argv, args, err, errlen);
+	return build_pair(c, false, argc, argv, args, err, errlen);
 }
 
-/* CMD [PORT], with the CLI's own display flags allowed (and ignored here). */
-static int build_opt_port(const char *cmd, const char *const *flags, int argc, char **argv,
-			  json_t *args, char *err, size_t errlen)
+/* CMD [PORT], with the CLI's own display flags (@flags, NULL-terminated)
+ * allowed and ignored here: they change how a result is shown. */
+static int build_opt_port(const struct pbctl_cmd *c, const char *const *flags, int argc,
+			  char **argv, json_t *args, char *err, size_t errlen)
 {
-	char usage[128];
 	int n = 0;
 
-	snprintf(usage, sizeof(usage), "[PORT]%s%s", flags[0] ? " " : "", flags[0] ? flags[0] : "");
 	for (int i = 0; i < argc; i++) {
 		bool flag = false;
-		for (unsigned f = 1; flags[f]; f++) {
-			if (!strcmp(argv[i], flags[f])) {
-				flag = true;
-				/* --svg FILE takes a value */
-				if (!strcmp(flags[f], "--svg") || !strcmp(flags[f], "--png"))
-					i++;
-			}
-		}
-		if (flag)
+		for (unsigned f = 0; flags[f]; f++)
+			flag |= !strcmp(argv[i], flags[f]);
+		if (flag) {
+			if (!strcmp(argv[i], "--count") && ++i == argc)
+				return usage_err(c, err, errlen, "--count needs a value");
 			continue;
+		}
 		if (argv[i][0] == '-')
-			return usage_err(cmd, usage, err, errlen, "unknown flag");
+			return usage_err(c, err, errlen, "unknown flag");
 		if (n++)
-			return usage_err(cmd, usage, err, errlen, "one port at a time");
+			return usage_err(c, err, errlen, "one port at a time");
 		json_object_set_new(args, "port", json_string(argv[i]));
 	}
 	return 0;
 }
 
-static int build_stats(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_stats(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			     char *err, size_t errlen)
 {
-	static const char *const flags[] = {"[-w|--watch]", "-w", "--watch", NULL};
-	return build_opt_port("stats", flags, argc, argv, args, err, errlen);
+	static const char *const flags[] = {"-w", "--watch", "--count", NULL};
+	return build_opt_port(c, flags, argc, argv, args, err, errlen);
 }
 
-static int build_clear(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_clear(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			     char *err, size_t errlen)
 {
-	static const char *const flags[] = {"", NULL};
-	return build_opt_port("clear", flags, argc, argv, args, err, errlen);
+	static const char *const flags[] = {NULL};
+	return build_opt_port(c, flags, argc, argv, args, err, errlen);
 }
 
-static int build_show(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_show(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			    char *err, size_t errlen)
 {
-	static const char *const flags[] = {"", NULL};
+	static const char *const flags[] = {NULL};
 	if (argc != 1)
-		return usage_err("show", "PORT", err, errlen, "give one port");
-	return build_opt_port("show", flags, argc, argv, args, err, errlen);
+		return usage_err(c, err, errlen, "give one port");
+	return build_opt_port(c, flags, argc, argv, args, err, errlen);
 }
 
-static int build_topo(int argc, char **argv, json_t *args, char *err, size_t errlen)
+static int pbctl_build_topo(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			    char *err, size_t errlen)
 {
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--dot"))
 			continue;
 		if (!strcmp(argv[i], "--svg") || !strcmp(argv[i], "--png")) {
 			if (++i == argc)
-				return usage_err("topo", "[--dot | --svg FILE | --png FILE]", err,
-						 errlen, "missing the file name");
+				return usage_err(c, err, errlen, "missing the file name");
 			continue;
 		}
-		return usage_err("topo", "[--dot | --svg FILE | --png FILE]", err, errlen,
-				 "unknown argument");
+		return usage_err(c, err, errlen, "unknown argument");
 	}
 	(void)args;
 	return 0;
 }
 
-const struct pb_cmd pb_cmds[] = {
-    {"add", "TYPE:ID [KEY=VALUE...]", "add a port (types: vhost virtio tap pcap null)", false,
-     PB_COMPLETE_TYPES, build_add},
-    {"del", "PORT [--force]", "delete a port (--force: unpatch it first)", false, PB_COMPLETE_PORTS,
-     build_del},
-    {"patch", "FROM TO [--both]", "send FROM's received frames to TO (--both: and back)", false,
-     PB_COMPLETE_PORTS, build_patch},
-    {"unpatch", "FROM [TO] [--both]", "remove the patch FROM -> TO (every one from FROM)", false,
-     PB_COMPLETE_PORTS, build_unpatch},
-    {"reset", "", "remove every patch (ports stay)", false, PB_COMPLETE_NONE, no_args},
-    {"status", "", "ports, their links and the patches", true, PB_COMPLETE_NONE, no_args},
-    {"show", "PORT", "one port in full: options, link, counters", true, PB_COMPLETE_PORTS,
-     build_show},
-    {"stats", "[PORT] [-w|--watch]", "port counters and drops (-w: live rates each second)", true,
-     PB_COMPLETE_PORTS, build_stats},
-    {"clear", "[PORT]", "zero the counters (of one port)", false, PB_COMPLETE_PORTS, build_clear},
-    {"workers", "", "worker threads: ports, busy/poll/sleep share, wake-ups", true,
-     PB_COMPLETE_NONE, no_args},
-    {"topo", "[--dot | --svg FILE | --png FILE]", "the port graph: text, Graphviz DOT, or drawn",
-     true, PB_COMPLETE_NONE, build_topo},
-    {"version", "", "the daemon's version and protocol", true, PB_COMPLETE_NONE, no_args},
-    {NULL, NULL, NULL, false, PB_COMPLETE_NONE, NULL},
+/* save [FILE]: the file is the CLI's to write; the daemon is asked nothing
+ * but the recipe. */
+static int pbctl_build_save(const struct pbctl_cmd *c, int argc, char **argv, json_t *args,
+			    char *err, size_t errlen)
+{
+	(void)argv;
+	(void)args;
+	if (argc > 1)
+		return usage_err(c, err, errlen, "one file at a time");
+	return 0;
+}
+
+const struct pbctl_cmd pbctl_cmds[PBCTL_CMD_COUNT + 1] = {
+#define PBCTL_CMD_ROW(ID, name, usage, help, read, complete, build, show)                          \
+	[PBCTL_CMD_##                                                                              \
+	    ID] = {PBCTL_CMD_##ID,     #name, usage, help, read, PBCTL_COMPLETE_##complete,        \
+		   pbctl_build_##build},
+    PBCTL_COMMANDS(PBCTL_CMD_ROW)
+#undef PBCTL_CMD_ROW
+	[PBCTL_CMD_COUNT] = {PBCTL_CMD_COUNT, NULL, NULL, NULL, false, PBCTL_COMPLETE_NONE, NULL},
 };
 
-const struct pb_cmd *pb_cmd_find(const char *name)
+json_t *pbctl_request_args(enum pbctl_cmd_id id, json_t *args)
 {
-	for (const struct pb_cmd *c = pb_cmds; c->name; c++)
+	return json_pack("{s:i, s:s, s:o}", "v", PBCTL_PROTOCOL, "cmd", pbctl_cmds[id].name, "args",
+			 args ? args : json_object());
+}
+
+const struct pbctl_cmd *pbctl_cmd_find(const char *name)
+{
+	for (const struct pbctl_cmd *c = pbctl_cmds; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
 }
 
-json_t *pb_cmd_request(int argc, char **argv, int id, char *err, size_t errlen)
+json_t *pbctl_request(int argc, char **argv, int id, char *err, size_t errlen)
 {
 	if (argc < 1) {
 		snprintf(err, errlen, "no command");
 		return NULL;
 	}
-	const struct pb_cmd *c = pb_cmd_find(argv[0]);
+	const struct pbctl_cmd *c = pbctl_cmd_find(argv[0]);
 	if (!c) {
 		snprintf(err, errlen, "unknown command '%s' (try 'help')", argv[0]);
 		return NULL;
 	}
 	json_t *args = json_object();
-	if (c->build(argc - 1, argv + 1, args, err, errlen) < 0) {
+	if (c->build(c, argc - 1, argv + 1, args, err, errlen) < 0) {
 		json_decref(args);
 		return NULL;
 	}
-	return json_pack("{s:i, s:i, s:s, s:o}", "v", PB_CTL_PROTOCOL, "id", id, "cmd", c->name,
-			 "args", args);
+	json_t *req = pbctl_request_args(c->id, args);
+	json_object_set_new(req, "id", json_integer(id));
+	return req;
 }
 
-int pb_cmd_split(const char *line, char ***words, char *err, size_t errlen)
+int pbctl_split(const char *line, char ***words, char *err, size_t errlen)
 {
 	size_t cap = 8, n = 0, len = strlen(line);
 	char **w = calloc(cap + 1, sizeof(*w));
@@ -248,7 +253,7 @@ int pb_cmd_split(const char *line, char ***words, char *err, size_t errlen)
 				if (!*s) {
 					snprintf(err, errlen, "unterminated %c quote", q);
 					free(buf);
-					pb_cmd_free_words(w);
+					pbctl_free_words(w);
 					return -1;
 				}
 				s++;
@@ -274,18 +279,18 @@ int pb_cmd_split(const char *line, char ***words, char *err, size_t errlen)
 oom:
 	snprintf(err, errlen, "out of memory");
 	free(buf);
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 	return -1;
 }
 
-void pb_cmd_free_words(char **words)
+void pbctl_free_words(char **words)
 {
 	for (size_t i = 0; words && words[i]; i++)
 		free(words[i]);
 	free(words);
 }
 
-void pb_default_run_dir(char *out, size_t len)
+void pbctl_default_run_dir(char *out, size_t len)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 

@@ -7,7 +7,7 @@
 
 #include "mkdirs.h"
 
-int pb_mkdirs(const char *path, mode_t parents, mode_t leaf)
+int pbctl_mkdirs(const char *path, mode_t parents, mode_t leaf)
 {
 	char buf[PATH_MAX];
 

@@ -9,6 +9,6 @@
 
 /* Make @path and the directories above it that are missing: the last with
  * mode @leaf, the others @parents. Returns 0 or -errno. */
-int pb_mkdirs(const char *path, mode_t parents, mode_t leaf);
+int pbctl_mkdirs(const char *path, mode_t parents, mode_t leaf);
 
 #endif /* PB_MKDIRS_H */

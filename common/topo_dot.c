@@ -14,7 +14,7 @@ static bool plain(const char *s)
 	return s && !strpbrk(s, "\"\\\n");
 }
 
-void pb_topo_dot(FILE *f, json_t *topo, pb_dot_label_fn label, void *ctx)
+void pbctl_topo_dot(FILE *f, json_t *topo, pbctl_dot_label_fn label, void *ctx)
 {
 	json_t *n, *e;
 	size_t i;

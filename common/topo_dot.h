@@ -11,9 +11,9 @@
 #include <stdio.h>
 
 /* The label of the patches out of @from, written into @buf; NULL: none. */
-typedef const char *(*pb_dot_label_fn)(void *ctx, const char *from, char *buf, size_t len);
+typedef const char *(*pbctl_dot_label_fn)(void *ctx, const char *from, char *buf, size_t len);
 
 /* Ports as boxes (green up, red down), patches as arrows. */
-void pb_topo_dot(FILE *f, json_t *topo, pb_dot_label_fn label, void *ctx);
+void pbctl_topo_dot(FILE *f, json_t *topo, pbctl_dot_label_fn label, void *ctx);
 
 #endif /* PB_TOPO_DOT_H */

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 {
 	char dir[256];
 
-	pb_default_run_dir(dir, sizeof(dir));
+	pbctl_default_run_dir(dir, sizeof(dir));
 	fprintf(
 	    f,
 	    "usage: patchbayd [options]\n"
@@ -128,7 +128,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	char *end;
 
-	pb_default_run_dir(o->run_dir, sizeof(o->run_dir));
+	pbctl_default_run_dir(o->run_dir, sizeof(o->run_dir));
 	o->level = PB_LOG_INFO;
 	o->idle_us = 200;
 	while ((c = getopt_long(argc, argv, "r:c:w:g:dp:vqVh", longs, NULL)) != -1) {
@@ -198,7 +198,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'V':
 			printf("patchbayd %s (control protocol %d)\n", pb_version(),
-			       PB_CTL_PROTOCOL);
+			       PBCTL_PROTOCOL);
 			exit(0);
 		case 'h':
 			usage(stdout);
@@ -225,7 +225,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 static int setup_run_dir(const struct options *o)
 {
-	int r = pb_mkdirs(o->run_dir, 0755, 0770);
+	int r = pbctl_mkdirs(o->run_dir, 0755, 0770);
 
 	if (r < 0) {
 		LOGE("main", "run directory %s: %s", o->run_dir, strerror(-r));
@@ -377,7 +377,7 @@ int main(int argc, char **argv)
 		ready(notify, 1);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", o.run_dir, PB_CTL_SOCKET_NAME);
+	snprintf(path, sizeof(path), "%s/%s", o.run_dir, PBCTL_SOCKET_NAME);
 	/* The socket first: a second daemon on the same run dir stops here,
 	 * before it touches any port socket of the first. */
 	if ((r = pbd_control_open(&ctl, &pn, path, epfd)) < 0) {

@@ -2,8 +2,8 @@
 /*
  * fuzz_ctl_line.c - libFuzzer harness for the command-line side of the
  * control protocol: a line as typed at the shell or written in a --config
- * recipe, split into words (pb_cmd_split) and built into a request
- * (pb_cmd_request). Checked:
+ * recipe, split into words (pbctl_split) and built into a request
+ * (pbctl_request). Checked:
  *  - no memory error, UB or leak;
  *  - split fails only with a message, and returns NULL-terminated words
  *    with no blank word;
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	line[size] = 0;
 	err[0] = 0;
-	int n = pb_cmd_split(line, &words, err, sizeof(err));
+	int n = pbctl_split(line, &words, err, sizeof(err));
 	free(line);
 	if (n < 0) {
 		CHECK(err[0] != 0);
@@ -47,13 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(words[n] == NULL);
 	if (n > 0) {
 		err[0] = 0;
-		json_t *req = pb_cmd_request(n, words, 1, err, sizeof(err));
+		json_t *req = pbctl_request(n, words, 1, err, sizeof(err));
 		if (!req) {
 			CHECK(err[0] != 0);
 		} else {
 			const char *cmd = json_string_value(json_object_get(req, "cmd"));
-			CHECK(cmd && pb_cmd_find(cmd) != NULL);
-			CHECK(json_integer_value(json_object_get(req, "v")) == PB_CTL_PROTOCOL);
+			CHECK(cmd && pbctl_cmd_find(cmd) != NULL);
+			CHECK(json_integer_value(json_object_get(req, "v")) == PBCTL_PROTOCOL);
 			CHECK(json_is_object(json_object_get(req, "args")));
 			char *text = json_dumps(req, JSON_COMPACT);
 			CHECK(text != NULL);
@@ -64,6 +64,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			json_decref(req);
 		}
 	}
-	pb_cmd_free_words(words);
+	pbctl_free_words(words);
 	return 0;
 }

@@ -105,7 +105,7 @@ json_t *pbd_cmd_version(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *
 	if (!pbd_args_check(args, known, e))
 		return NULL;
 	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:i, s:I}", "daemon", "patchbayd", "version",
-			 pb_version(), "protocol", PB_CTL_PROTOCOL, "workers", (int)pn->nworkers,
+			 pb_version(), "protocol", PBCTL_PROTOCOL, "workers", (int)pn->nworkers,
 			 "run_dir", pn->run_dir, "pid", (int)getpid(), "uptime_ns",
 			 (json_int_t)(pbd_now_ns() - pn->started_ns));
 }

@@ -12,14 +12,11 @@
 #include "api/commands.h"
 #include "core/log.h"
 
-static const struct {
-	const char *name;
-	pbd_cmd_fn fn;
-} handlers[] = {
-    {"add", pbd_cmd_add},	  {"del", pbd_cmd_del},	    {"status", pbd_cmd_status},
-    {"show", pbd_cmd_show},	  {"patch", pbd_cmd_patch}, {"unpatch", pbd_cmd_unpatch},
-    {"reset", pbd_cmd_reset},	  {"stats", pbd_cmd_stats}, {"clear", pbd_cmd_clear},
-    {"workers", pbd_cmd_workers}, {"topo", pbd_cmd_topo},   {"version", pbd_cmd_version},
+/* Indexed by command id, one entry per row of the table. */
+static const pbd_cmd_fn handlers[PBCTL_CMD_COUNT] = {
+#define PBD_CMD_HANDLER(ID, name, ...) [PBCTL_CMD_##ID] = pbd_cmd_##name,
+    PBCTL_COMMANDS(PBD_CMD_HANDLER)
+#undef PBD_CMD_HANDLER
 };
 
 static const char *const panel_codes[] = {
@@ -58,7 +55,7 @@ json_t *pbd_fail_panel(struct pbd_cmd_err *e, enum pbd_err code, const char *msg
 
 static json_t *reply(json_t *id, bool ok)
 {
-	json_t *r = json_pack("{s:i, s:b}", "v", PB_CTL_PROTOCOL, "ok", ok);
+	json_t *r = json_pack("{s:i, s:b}", "v", PBCTL_PROTOCOL, "ok", ok);
 
 	json_object_set(r, "id", id ? id : json_null());
 	return r;
@@ -118,25 +115,24 @@ json_t *pbd_execute(struct pbd_panel *pn, json_t *req)
 
 	if (!json_is_object(req))
 		return pbd_error_reply(NULL, "bad_request", "a request is a JSON object");
-	if (v && (!json_is_integer(v) || json_integer_value(v) != PB_CTL_PROTOCOL))
+	if (v && (!json_is_integer(v) || json_integer_value(v) != PBCTL_PROTOCOL))
 		return pbd_error_reply(id, "unsupported_version",
 				       "protocol version %lld is not spoken here (this daemon "
 				       "speaks %d)",
 				       json_is_integer(v) ? (long long)json_integer_value(v) : -1LL,
-				       PB_CTL_PROTOCOL);
+				       PBCTL_PROTOCOL);
 	if (!json_is_string(cmd))
 		return pbd_error_reply(id, "bad_request", "'cmd' must be a string");
 	if (args && !json_is_object(args))
 		return pbd_error_reply(id, "bad_args", "'args' must be an object");
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if (strcmp(handlers[i].name, json_string_value(cmd)) != 0)
-			continue;
+	const struct pbctl_cmd *c = pbctl_cmd_find(json_string_value(cmd));
+	if (c) {
 		struct pbd_cmd_err e = {NULL, ""};
 		json_t *empty = args ? NULL : json_object();
-		json_t *res = handlers[i].fn(pn, args ? args : empty, &e);
+		json_t *res = handlers[c->id](pn, args ? args : empty, &e);
 		json_decref(empty);
 		if (!res) {
-			LOGD("control", "%s failed: %s: %s", json_string_value(cmd), e.code, e.msg);
+			LOGD("control", "%s failed: %s: %s", c->name, e.code, e.msg);
 			return pbd_error_reply(id, e.code ? e.code : "system", "%s", e.msg);
 		}
 		json_t *r = reply(id, true);

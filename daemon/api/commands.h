@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * commands.h - the control protocol's commands on the daemon's side: the
- * table (commands.c) and the handlers, one file per group (cmd_ports.c,
- * cmd_patch.c, cmd_stats.c). A handler reads its args, calls the panel and
- * builds a result; it changes nothing when it fails.
+ * dispatch by command id (commands.c) and the handlers, one file per group
+ * (cmd_ports.c, cmd_patch.c, cmd_stats.c, cmd_types.c, cmd_save.c). The
+ * commands themselves are rows of PBCTL_COMMANDS (common/cmdtab.h). A handler reads its args, calls
+ * the panel and builds a result; it changes nothing when it fails.
  */
 #ifndef PBD_COMMANDS_H
 #define PBD_COMMANDS_H
 
 #include <jansson.h>
 
+#include "common/cmdtab.h"
 #include "core/panel.h"
 
 /* A failure: the protocol's error code and a message naming the problem. */
@@ -38,17 +40,11 @@ bool pbd_args_check(json_t *args, const char *const *known, struct pbd_cmd_err *
 json_t *pbd_port_json(struct pbd_panel *pn, const struct pbd_port *p, bool with_stats);
 json_t *pbd_port_stats_json(const struct pbd_port *p);
 
-json_t *pbd_cmd_add(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_del(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_status(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_show(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_patch(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_unpatch(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_reset(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_stats(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_clear(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_workers(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_topo(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
-json_t *pbd_cmd_version(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+/* One handler per row of the command table, pbd_cmd_<name>: a row without
+ * its handler does not link. */
+#define PBD_CMD_DECLARE(ID, name, ...)                                                             \
+	json_t *pbd_cmd_##name(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
+PBCTL_COMMANDS(PBD_CMD_DECLARE)
+#undef PBD_CMD_DECLARE
 
 #endif /* PBD_COMMANDS_H */

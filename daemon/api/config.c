@@ -29,18 +29,18 @@ int pbd_config_replay(struct pbd_panel *pn, const char *path)
 	while (getline(&line, &cap, f) >= 0) {
 		char err[512], **words;
 		lineno++;
-		int n = pb_cmd_split(line, &words, err, sizeof(err));
+		int n = pbctl_split(line, &words, err, sizeof(err));
 		if (n <= 0) {
 			if (n < 0) {
 				LOGE("config", "%s:%u: %s", path, lineno, err);
 				failed++;
 			}
 			if (n == 0)
-				pb_cmd_free_words(words);
+				pbctl_free_words(words);
 			continue;
 		}
-		json_t *req = pb_cmd_request(n, words, (int)lineno, err, sizeof(err));
-		pb_cmd_free_words(words);
+		json_t *req = pbctl_request(n, words, (int)lineno, err, sizeof(err));
+		pbctl_free_words(words);
 		if (!req) {
 			LOGE("config", "%s:%u: %s", path, lineno, err);
 			failed++;

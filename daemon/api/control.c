@@ -3,7 +3,7 @@
  * control.c - the control socket (see control.h). On connect the daemon
  * greets with {"patchbay":{"version":...,"protocol":1}}; then each line a
  * client sends is one request and gets one reply line. A line longer than
- * PB_CTL_MAX_LINE is read to its end and thrown away, and answered with a
+ * PBCTL_MAX_LINE is read to its end and thrown away, and answered with a
  * "too_long" error; malformed JSON gets "bad_json" naming where it broke.
  * Neither closes the connection nor touches the panel.
  */
@@ -99,7 +99,7 @@ static void accept_client(struct pbd_control *c)
 	struct pbd_ctl_client *cl = &c->client[i];
 	struct timeval tv = {.tv_sec = 2};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	cl->buf = malloc(PB_CTL_MAX_LINE + 1);
+	cl->buf = malloc(PBCTL_MAX_LINE + 1);
 	cl->fd = fd;
 	cl->len = 0;
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PBD_TAG_CLIENT | (uint64_t)i};
@@ -108,7 +108,7 @@ static void accept_client(struct pbd_control *c)
 		return;
 	}
 	json_t *hello = json_pack("{s:{s:s, s:i}}", "patchbay", "version", pb_version(), "protocol",
-				  PB_CTL_PROTOCOL);
+				  PBCTL_PROTOCOL);
 	if (!send_json(cl, hello))
 		drop_client(c, i);
 	json_decref(hello);
@@ -139,7 +139,7 @@ static bool serve_lines(struct pbd_control *c, struct pbd_ctl_client *cl)
 			cl->discarding = false;
 			rep = pbd_error_reply(NULL, "too_long",
 					      "request line longer than %d bytes: ignored",
-					      PB_CTL_MAX_LINE);
+					      PBCTL_MAX_LINE);
 		} else if (line_len == 0 || (line_len == 1 && cl->buf[0] == '\r')) {
 			rep = NULL; /* blank lines are allowed, and not answered */
 		} else {
@@ -152,7 +152,7 @@ static bool serve_lines(struct pbd_control *c, struct pbd_ctl_client *cl)
 		if (!ok)
 			return false;
 	}
-	if (cl->len == PB_CTL_MAX_LINE) {
+	if (cl->len == PBCTL_MAX_LINE) {
 		cl->discarding = true; /* keep reading, throw it away */
 		cl->len = 0;
 	}
@@ -162,7 +162,7 @@ static bool serve_lines(struct pbd_control *c, struct pbd_ctl_client *cl)
 static void read_client(struct pbd_control *c, int i)
 {
 	struct pbd_ctl_client *cl = &c->client[i];
-	ssize_t n = recv(cl->fd, cl->buf + cl->len, PB_CTL_MAX_LINE - cl->len, MSG_DONTWAIT);
+	ssize_t n = recv(cl->fd, cl->buf + cl->len, PBCTL_MAX_LINE - cl->len, MSG_DONTWAIT);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		drop_client(c, i);

@@ -20,7 +20,7 @@
 
 struct pbd_ctl_client {
 	int fd;
-	char *buf; /* PB_CTL_MAX_LINE + 1 */
+	char *buf; /* PBCTL_MAX_LINE + 1 */
 	size_t len;
 	bool discarding; /* the current line is over the limit: skip to its end */
 };

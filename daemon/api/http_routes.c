@@ -55,9 +55,9 @@ static void answer_json(struct pbd_http_req *rq, unsigned status, json_t *body)
 
 /* Run one control command; on success return its result (a new reference)
  * and leave the answer to the caller, on failure answer the error. */
-static json_t *run(struct pbd_http_req *rq, const char *cmd, json_t *args)
+static json_t *run(struct pbd_http_req *rq, enum pbctl_cmd_id cmd, json_t *args)
 {
-	json_t *req = json_pack("{s:s, s:o}", "cmd", cmd, "args", args ? args : json_object());
+	json_t *req = pbctl_request_args(cmd, args);
 	json_t *rep = pbd_execute(rq->pn, req);
 	json_t *res = NULL;
 
@@ -75,7 +75,7 @@ static json_t *run(struct pbd_http_req *rq, const char *cmd, json_t *args)
 	return res;
 }
 
-static void run_answer(struct pbd_http_req *rq, const char *cmd, json_t *args, unsigned ok)
+static void run_answer(struct pbd_http_req *rq, enum pbctl_cmd_id cmd, json_t *args, unsigned ok)
 {
 	json_t *res = run(rq, cmd, args);
 
@@ -210,13 +210,13 @@ static bool no_input(struct pbd_http_req *rq)
 static void get_version(struct pbd_http_req *rq)
 {
 	if (no_input(rq))
-		run_answer(rq, "version", NULL, 200);
+		run_answer(rq, PBCTL_CMD_VERSION, NULL, 200);
 }
 
 static void get_status(struct pbd_http_req *rq)
 {
 	if (no_input(rq))
-		run_answer(rq, "status", NULL, 200);
+		run_answer(rq, PBCTL_CMD_STATUS, NULL, 200);
 }
 
 /* GET /v1/ports and /v1/patches: a member of the status. */
@@ -224,7 +224,7 @@ static void status_member(struct pbd_http_req *rq, const char *member)
 {
 	if (!no_input(rq))
 		return;
-	json_t *res = run(rq, "status", NULL);
+	json_t *res = run(rq, PBCTL_CMD_STATUS, NULL);
 	if (!res)
 		return;
 	json_t *out = json_pack("{s:O}", member, json_object_get(res, member));
@@ -246,7 +246,7 @@ static void get_patches(struct pbd_http_req *rq)
 static void get_port(struct pbd_http_req *rq)
 {
 	if (no_input(rq))
-		run_answer(rq, "show", json_pack("{s:s}", "port", rq->param), 200);
+		run_answer(rq, PBCTL_CMD_SHOW, json_pack("{s:s}", "port", rq->param), 200);
 }
 
 /* PUT is idempotent: the port as asked exists afterwards. Asked again with
@@ -266,7 +266,7 @@ static void put_port(struct pbd_http_req *rq)
 		return;
 	}
 	if (pbd_panel_find(rq->pn, rq->param)) {
-		json_t *cur = run(rq, "show", json_pack("{s:s}", "port", rq->param));
+		json_t *cur = run(rq, PBCTL_CMD_SHOW, json_pack("{s:s}", "port", rq->param));
 		json_t *want = opts ? json_incref(opts) : json_object();
 		if (cur && json_equal(json_object_get(cur, "opts"), want))
 			answer_json(rq, 200, cur);
@@ -283,7 +283,7 @@ static void put_port(struct pbd_http_req *rq)
 	if (opts)
 		json_object_set(args, "opts", opts);
 	json_decref(b);
-	run_answer(rq, "add", args, 201);
+	run_answer(rq, PBCTL_CMD_ADD, args, 201);
 }
 
 static void delete_port(struct pbd_http_req *rq)
@@ -292,7 +292,7 @@ static void delete_port(struct pbd_http_req *rq)
 	json_t *q = query(rq, known), *args = json_pack("{s:s}", "port", rq->param);
 
 	if (q && no_body(rq) && query_bool(rq, q, "force", args))
-		run_answer(rq, "del", json_incref(args), 204);
+		run_answer(rq, PBCTL_CMD_DEL, json_incref(args), 204);
 	json_decref(args);
 	json_decref(q);
 }
@@ -304,7 +304,7 @@ static void post_patch(struct pbd_http_req *rq)
 
 	if (!no_query(rq) || !(b = body_object(rq, fields)))
 		return;
-	json_t *res = run(rq, "patch", json_incref(b));
+	json_t *res = run(rq, PBCTL_CMD_PATCH, json_incref(b));
 	if (res) {
 		if (!json_object_get(b, "both"))
 			json_object_set_new(b, "both", json_false());
@@ -330,7 +330,7 @@ static void delete_patches(struct pbd_http_req *rq)
 		if (json_object_size(q) > 1)
 			pbd_http_error(rq, 400, "bad_args", "'all' takes no other parameter");
 		else
-			run_answer(rq, "reset", NULL, 204);
+			run_answer(rq, PBCTL_CMD_RESET, NULL, 204);
 		goto out;
 	}
 	if (!json_object_get(q, "from")) {
@@ -341,14 +341,14 @@ static void delete_patches(struct pbd_http_req *rq)
 	json_object_set(args, "from", json_object_get(q, "from"));
 	if (json_object_get(q, "to"))
 		json_object_set(args, "to", json_object_get(q, "to"));
-	run_answer(rq, "unpatch", json_incref(args), 204);
+	run_answer(rq, PBCTL_CMD_UNPATCH, json_incref(args), 204);
 out:
 	json_decref(args);
 	json_decref(q);
 }
 
 /* GET and DELETE /v1/stats[?port=NAME]: read or clear the counters. */
-static void stats(struct pbd_http_req *rq, const char *cmd, unsigned ok)
+static void stats(struct pbd_http_req *rq, enum pbctl_cmd_id cmd, unsigned ok)
 {
 	static const char *const known[] = {"port", NULL};
 	json_t *q = query(rq, known);
@@ -360,18 +360,18 @@ static void stats(struct pbd_http_req *rq, const char *cmd, unsigned ok)
 
 static void get_stats(struct pbd_http_req *rq)
 {
-	stats(rq, "stats", 200);
+	stats(rq, PBCTL_CMD_STATS, 200);
 }
 
 static void delete_stats(struct pbd_http_req *rq)
 {
-	stats(rq, "clear", 204);
+	stats(rq, PBCTL_CMD_CLEAR, 204);
 }
 
 static void get_workers(struct pbd_http_req *rq)
 {
 	if (no_input(rq))
-		run_answer(rq, "workers", NULL, 200);
+		run_answer(rq, PBCTL_CMD_WORKERS, NULL, 200);
 }
 
 /* Graphviz source of a topo result, as `patchbay topo --dot` writes it
@@ -384,7 +384,7 @@ static char *topo_dot(json_t *topo)
 
 	if (!f)
 		return NULL;
-	pb_topo_dot(f, topo, NULL, NULL);
+	pbctl_topo_dot(f, topo, NULL, NULL);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -405,7 +405,7 @@ static void get_topology(struct pbd_http_req *rq)
 		goto out;
 	}
 	bool dot = fmt ? !strcmp(fmt, "dot") : rq->wants_dot;
-	json_t *res = run(rq, "topo", NULL);
+	json_t *res = run(rq, PBCTL_CMD_TOPO, NULL);
 	if (res && dot) {
 		free(rq->text);
 		rq->text = topo_dot(res);

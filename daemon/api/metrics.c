@@ -185,7 +185,7 @@ char *pbd_metrics_text(struct pbd_panel *pn)
 	       "Always 1; the labels say which patchbayd this is");
 	fprintf(f, "patchbay_build_info{version=\"");
 	label_value(f, pb_version());
-	fprintf(f, "\",protocol=\"%d\"} 1\n", PB_CTL_PROTOCOL);
+	fprintf(f, "\",protocol=\"%d\"} 1\n", PBCTL_PROTOCOL);
 	clock_gettime(CLOCK_REALTIME, &now);
 	double up_s = (double)(pbd_now_ns() - pn->started_ns) / 1e9;
 	double now_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9;

@@ -14,7 +14,6 @@
 
 static bool to_syslog;
 static enum pb_log_level max_level = PB_LOG_INFO;
-static __thread char lib_last[256];
 
 static const char *const level_name[] = {"error", "warn", "info", "debug"};
 
@@ -77,12 +76,6 @@ void pbd_log(enum pb_log_level level, const char *comp, const char *fmt, ...)
 __attribute__((format(printf, 2, 0))) static void lib_hook(enum pb_log_level level, const char *fmt,
 							   va_list ap)
 {
-	if (level <= PB_LOG_WARN) {
-		va_list copy;
-		va_copy(copy, ap);
-		vsnprintf(lib_last, sizeof(lib_last), fmt, copy);
-		va_end(copy);
-	}
 	emit(level, "lib", fmt, ap);
 }
 
@@ -93,14 +86,4 @@ void pbd_log_init(bool use_syslog, enum pb_log_level level)
 	if (use_syslog)
 		openlog("patchbayd", LOG_PID, LOG_DAEMON);
 	pb_set_log(lib_hook, level > PB_LOG_WARN ? level : PB_LOG_WARN);
-}
-
-const char *pbd_log_lib_last(void)
-{
-	return lib_last;
-}
-
-void pbd_log_lib_reset(void)
-{
-	lib_last[0] = 0;
 }

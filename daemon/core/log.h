@@ -17,11 +17,6 @@ void pbd_log_init(bool use_syslog, enum pb_log_level max_level);
 void pbd_log(enum pb_log_level level, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The last ERR or WARN message the library logged on this thread since
- * pbd_log_lib_reset(), or "" if none. */
-const char *pbd_log_lib_last(void);
-void pbd_log_lib_reset(void);
-
 #define LOGE(comp, ...) pbd_log(PB_LOG_ERR, comp, __VA_ARGS__)
 #define LOGW(comp, ...) pbd_log(PB_LOG_WARN, comp, __VA_ARGS__)
 #define LOGI(comp, ...) pbd_log(PB_LOG_INFO, comp, __VA_ARGS__)

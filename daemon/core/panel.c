@@ -162,9 +162,7 @@ static enum pbd_err check_opts(const struct pbd_port_type *t, json_t *opts, char
 
 	json_object_foreach(opts, key, v)
 	{
-		bool known = false;
-		for (unsigned i = 0; t->keys[i]; i++)
-			known |= !strcmp(t->keys[i], key);
+		bool known = pbd_port_type_takes(t, key);
 		if (!json_is_string(v)) {
 			snprintf(err, errlen, "option %s: the value must be a string", key);
 			return PBD_E_BAD_OPTION;
@@ -172,8 +170,11 @@ static enum pbd_err check_opts(const struct pbd_port_type *t, json_t *opts, char
 		if (!known) {
 			int n = snprintf(err, errlen,
 					 "unknown option '%s' for %s ports (known:", key, t->name);
-			for (unsigned i = 0; t->keys[i] && n > 0 && (size_t)n < errlen; i++)
-				n += snprintf(err + n, errlen - (size_t)n, " %s", t->keys[i]);
+			const char *k, *help;
+			for (unsigned i = 0;
+			     (k = pbd_port_type_key(t, i, &help)) && n > 0 && (size_t)n < errlen;
+			     i++)
+				n += snprintf(err + n, errlen - (size_t)n, " %s", k);
 			if (n > 0 && (size_t)n < errlen)
 				snprintf(err + n, errlen - (size_t)n, ")");
 			return PBD_E_BAD_OPTION;

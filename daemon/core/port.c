@@ -20,6 +20,45 @@ uint64_t pbd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static bool refused(const struct pbd_port_type *t, const char *key)
+{
+	for (unsigned i = 0; t->lib_refused && t->lib_refused[i]; i++)
+		if (!strcmp(t->lib_refused[i], key))
+			return true;
+	return false;
+}
+
+const char *pbd_port_type_key(const struct pbd_port_type *t, unsigned i, const char **help)
+{
+	const char *name, *h = "";
+	unsigned own = 0;
+
+	while (t->keys && t->keys[own])
+		own++;
+	if (i < own) {
+		*help = h;
+		return t->keys[i];
+	}
+	i -= own;
+	for (unsigned k = 0; t->lib_keys && (name = pb_port_option(t->lib_role, k, &h)); k++) {
+		if (refused(t, name) || i--)
+			continue;
+		*help = h;
+		return name;
+	}
+	return NULL;
+}
+
+bool pbd_port_type_takes(const struct pbd_port_type *t, const char *key)
+{
+	const char *name, *help;
+
+	for (unsigned i = 0; (name = pbd_port_type_key(t, i, &help)); i++)
+		if (!strcmp(name, key))
+			return true;
+	return false;
+}
+
 const char *pbd_port_id(const struct pbd_port *p)
 {
 	const char *colon = strchr(p->name, ':');

@@ -43,12 +43,18 @@ struct pbd_port_ctr {
 struct pbd_port_type {
 	const char *name;	 /* "vhost" */
 	const char *summary;	 /* one line for help */
-	const char *const *keys; /* option keys it takes (NULL-terminated) */
-	bool source;		 /* makes frames by itself (pcap rx, null source):
-				    rx only while patched */
-	bool slow_dispatch;	 /* dispatch may wait for the peer while down (a virtio:
-				    set-up): the link thread runs each attempt on a
-				    thread of its own */
+	const char *const *keys; /* its own option keys (NULL-terminated) */
+	/* Also the library's port-spec keys of @lib_role (pb_port_option()),
+	 * but for @lib_refused: they are passed on in the spec, so the list
+	 * is the library's, never a copy. */
+	bool lib_keys;
+	enum pb_port_role lib_role;
+	const char *const *lib_refused;
+	bool source;	    /* makes frames by itself (pcap rx, null source):
+			       rx only while patched */
+	bool slow_dispatch; /* dispatch may wait for the peer while down (a virtio:
+			       set-up): the link thread runs each attempt on a
+			       thread of its own */
 	/* Create from @opts (already checked against keys). On failure write
 	 * a message naming the problem into @err and return -errno. */
 	int (*open)(struct pbd_port *p, const struct pbd_opts *opts, char *err, size_t errlen);
@@ -128,6 +134,11 @@ int pbd_opt_bool(const struct pbd_opts *o, const char *key, bool dflt, bool *out
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t pbd_now_ns(void);
+
+/* The @i-th option key (from 0) type @t takes, its own then the library's,
+ * with its help (or "") in *@help; NULL past the last. */
+const char *pbd_port_type_key(const struct pbd_port_type *t, unsigned i, const char **help);
+bool pbd_port_type_takes(const struct pbd_port_type *t, const char *key);
 
 /* The port's id: what follows "type:" in its name. */
 const char *pbd_port_id(const struct pbd_port *p);

@@ -44,15 +44,9 @@ int pbd_lib_append_opts(char *spec, size_t cap, const struct pbd_opts *o, const 
 
 int pbd_lib_open(struct pbd_port *p, const char *spec, char *err, size_t errlen)
 {
-	pbd_log_lib_reset();
-	struct pb_port *port = pb_port_open(spec);
-	if (!port) {
-		int e = errno;
-		const char *why = pbd_log_lib_last();
-		char buf[128];
-		snprintf(err, errlen, "%s", *why ? why : pb_strerror(e, buf, sizeof(buf)));
-		return -e;
-	}
+	struct pb_port *port = pb_port_open_err(spec, err, errlen);
+	if (!port)
+		return -errno;
 	struct pb_port_info info;
 	pb_port_get_info(port, &info);
 	/* The socket is the access control: owner and group (--group) only. */

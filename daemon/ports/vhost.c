@@ -13,10 +13,11 @@
 #include "ports/lib.h"
 #include "ports/registry.h"
 
-static const char *const vhost_keys[] = {
-    "path",	 "client",   "mtu",	     "mac",  "mrg-rxbuf",
-    "event-idx", "indirect", "reconnect-ms", "copy", NULL,
-};
+/* path= is the daemon's (a default under the run dir); the rest is the
+ * library's spec. server= is refused: a vhost: port listens unless
+ * client=1, and one spelling of that choice keeps recipes readable. */
+static const char *const vhost_keys[] = {"path", NULL};
+static const char *const vhost_refused[] = {"server", NULL};
 
 static int vhost_open(struct pbd_port *p, const struct pbd_opts *o, char *err, size_t errlen)
 {
@@ -39,6 +40,9 @@ const struct pbd_port_type pbd_port_vhost = {
     .name = "vhost",
     .summary = "vhost-user device for a container app or VM (socket vhost-ID.sock)",
     .keys = vhost_keys,
+    .lib_keys = true,
+    .lib_role = PB_ROLE_DEVICE,
+    .lib_refused = vhost_refused,
     .open = vhost_open,
     PBD_LIB_OPS,
 };

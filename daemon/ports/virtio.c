@@ -14,10 +14,12 @@
 #include "ports/lib.h"
 #include "ports/registry.h"
 
-static const char *const virtio_keys[] = {
-    "path",    "server", "queue-size",	 "mtu",	 "mrg-rxbuf", "event-idx",
-    "hugetlb", "packed", "reconnect-ms", "copy", NULL,
-};
+/* path= is the daemon's; the rest is the library's spec, less: client=
+ * (a virtio: port connects unless server=1: one spelling), mac= (a driver
+ * takes its device's MAC) and lazy= (the link thread connects when it is
+ * ready anyway). */
+static const char *const virtio_keys[] = {"path", NULL};
+static const char *const virtio_refused[] = {"client", "mac", "lazy", NULL};
 
 static int virtio_open(struct pbd_port *p, const struct pbd_opts *o, char *err, size_t errlen)
 {
@@ -45,6 +47,9 @@ const struct pbd_port_type pbd_port_virtio = {
     .name = "virtio",
     .summary = "virtio-user driver of an external vhost-user device (path= required)",
     .keys = virtio_keys,
+    .lib_keys = true,
+    .lib_role = PB_ROLE_DRIVER,
+    .lib_refused = virtio_refused,
     .slow_dispatch = true,
     .open = virtio_open,
     PBD_LIB_OPS,

@@ -131,6 +131,23 @@ struct pb_port_info {
 PB_API struct pb_port *pb_port_open(const char *spec);
 
 /**
+ * pb_port_open() that also says why it failed: on NULL, @err (@errlen
+ * bytes, always NUL-terminated) names the problem ("port spec 'x': unknown
+ * key 'foo' ..."), the text pb_port_open() sends to the log hook. For
+ * callers that report errors themselves (patchbayd answers them to its
+ * client). @err may be NULL.
+ */
+PB_API struct pb_port *pb_port_open_err(const char *spec, char *err, size_t errlen);
+
+/**
+ * The spec's option keys that ports of @role take, for front ends that list
+ * or check them (patchbayd's `types`, usage texts): the name of the @i-th
+ * (from 0) with its one-line help in *@help (if @help is not NULL), or NULL
+ * past the last.
+ */
+PB_API const char *pb_port_option(enum pb_port_role role, unsigned i, const char **help);
+
+/**
  * Close a port: disconnect from the peer, unlink a server's socket file,
  * unmap shared memory, free everything. NULL is a no-op. Frames returned by
  * pb_port_rx_burst() are invalid afterwards.

@@ -17,24 +17,31 @@
 #include "util/compiler.h"
 #include "util/log.h"
 
-PB_API struct pb_port *pb_port_open(const char *spec)
+PB_API struct pb_port *pb_port_open_err(const char *spec, char *err, size_t errlen)
 {
-	char err[256];
+	char why[256], scratch[1];
 	struct pb_port *port;
 	int ret;
 
+	if (!err || !errlen) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	err[0] = 0;
 	if (!spec) {
+		snprintf(err, errlen, "no port spec");
 		errno = EINVAL;
 		return NULL;
 	}
 	port = calloc(1, sizeof(*port));
 	if (!port) {
+		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
-	ret = pb_port_spec_parse(spec, &port->spec, err, sizeof(err));
+	ret = pb_port_spec_parse(spec, &port->spec, why, sizeof(why));
 	if (ret < 0) {
-		pb_err("port spec '%s': %s", spec, err);
+		snprintf(err, errlen, "port spec '%s': %s", spec, why);
 		free(port);
 		errno = -ret;
 		return NULL;
@@ -45,19 +52,32 @@ PB_API struct pb_port *pb_port_open(const char *spec)
 	port->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (port->epfd < 0) {
 		ret = -errno;
+		snprintf(err, errlen, "epoll_create1: %s", pb_strerror(ret, why, sizeof(why)));
 		free(port);
 		errno = -ret;
 		return NULL;
 	}
 	ret = port->ops->open(port);
 	if (ret < 0) {
-		char buf[128];
-		pb_err("%s port %s: %s", port->ops->name, port->spec.path,
-		       pb_strerror(ret, buf, sizeof(buf)));
+		snprintf(err, errlen, "%s port %s: %s", port->ops->name, port->spec.path,
+			 pb_strerror(ret, why, sizeof(why)));
 		close(port->epfd);
 		free(port);
 		errno = -ret;
 		return NULL;
+	}
+	return port;
+}
+
+PB_API struct pb_port *pb_port_open(const char *spec)
+{
+	char err[512];
+	struct pb_port *port = pb_port_open_err(spec, err, sizeof(err));
+
+	if (!port && err[0]) {
+		int e = errno;
+		pb_err("%s", err);
+		errno = e;
 	}
 	return port;
 }

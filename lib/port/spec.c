@@ -515,3 +515,15 @@ const char *pb_port_spec_key(unsigned i, const char **help)
 		*help = keys[i].help;
 	return keys[i].name;
 }
+
+PB_API const char *pb_port_option(enum pb_port_role role, unsigned i, const char **help)
+{
+	for (size_t k = 0; k < PB_ARRAY_SIZE(keys); k++) {
+		if (!(keys[k].roles & (1u << role)) || i--)
+			continue;
+		if (help)
+			*help = keys[k].help;
+		return keys[k].name;
+	}
+	return NULL;
+}

@@ -18,7 +18,7 @@
 static int split(const char *line, char ***w)
 {
 	char err[128] = "";
-	int n = pb_cmd_split(line, w, err, sizeof(err));
+	int n = pbctl_split(line, w, err, sizeof(err));
 	if (n < 0)
 		assert_true(err[0] != 0);
 	return n;
@@ -34,27 +34,27 @@ static void test_split(void **state)
 	assert_string_equal(w[1], "vhost:1");
 	assert_string_equal(w[2], "mtu=9000");
 	assert_null(w[3]);
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 
 	assert_int_equal(split("add vhost:1 path=\"/tmp/a b.sock\" x='q\"q'", &w), 4);
 	assert_string_equal(w[2], "path=/tmp/a b.sock");
 	assert_string_equal(w[3], "x=q\"q");
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 
 	assert_int_equal(split("status # a comment", &w), 1);
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 	assert_int_equal(split("   # only a comment", &w), 0);
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 	assert_int_equal(split("", &w), 0);
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 	/* Many words: the array grows. */
 	assert_int_equal(split("a b c d e f g h i j k l m n o p q r", &w), 18);
 	assert_string_equal(w[17], "r");
 	assert_null(w[18]);
-	pb_cmd_free_words(w);
+	pbctl_free_words(w);
 
 	char err[64];
-	assert_int_equal(pb_cmd_split("add 'unterminated", &w, err, sizeof(err)), -1);
+	assert_int_equal(pbctl_split("add 'unterminated", &w, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unterminated ' quote"));
 }
 
@@ -62,10 +62,10 @@ static void test_split(void **state)
 static json_t *req(const char *line, char *err, size_t errlen)
 {
 	char **w;
-	int n = pb_cmd_split(line, &w, err, errlen);
+	int n = pbctl_split(line, &w, err, errlen);
 	assert_true(n > 0);
-	json_t *r = pb_cmd_request(n, w, 7, err, errlen);
-	pb_cmd_free_words(w);
+	json_t *r = pbctl_request(n, w, 7, err, errlen);
+	pbctl_free_words(w);
 	return r;
 }
 
@@ -82,7 +82,7 @@ static void test_requests(void **state)
 	(void)state;
 	r = req("add tap:a netns=red addr=10.0.0.1/24", err, sizeof(err));
 	assert_non_null(r);
-	assert_int_equal(json_integer_value(json_object_get(r, "v")), PB_CTL_PROTOCOL);
+	assert_int_equal(json_integer_value(json_object_get(r, "v")), PBCTL_PROTOCOL);
 	assert_int_equal(json_integer_value(json_object_get(r, "id")), 7);
 	assert_string_equal(json_string_value(json_object_get(r, "cmd")), "add");
 	assert_string_equal(arg(r, "port"), "tap:a");
@@ -157,17 +157,27 @@ static void test_table(void **state)
 	unsigned n = 0;
 
 	(void)state;
-	for (const struct pb_cmd *c = pb_cmds; c->name; c++, n++) {
+	for (const struct pbctl_cmd *c = pbctl_cmds; c->name; c++, n++) {
 		assert_non_null(c->usage);
 		assert_true(strlen(c->help) > 5);
-		assert_ptr_equal(pb_cmd_find(c->name), c);
+		assert_ptr_equal(pbctl_cmd_find(c->name), c);
+		/* Indexed by id: the daemon's handlers and the CLI's renderers
+		 * are arrays in the same order. */
+		assert_int_equal(c->id, n);
+		assert_ptr_equal(&pbctl_cmds[c->id], c);
 	}
-	assert_int_equal(n, 12);
-	assert_null(pb_cmd_find("help")); /* the shell's own, not the daemon's */
-	assert_true(pb_cmd_find("status")->read);
-	assert_false(pb_cmd_find("add")->read);
-	assert_int_equal(pb_cmd_find("del")->complete, PB_COMPLETE_PORTS);
-	assert_int_equal(pb_cmd_find("add")->complete, PB_COMPLETE_TYPES);
+	assert_int_equal(n, PBCTL_CMD_COUNT);
+	assert_int_equal(n, 14);
+	/* Every request says which protocol it speaks. */
+	json_t *req = pbctl_request_args(PBCTL_CMD_VERSION, NULL);
+	assert_int_equal(json_integer_value(json_object_get(req, "v")), PBCTL_PROTOCOL);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "version");
+	json_decref(req);
+	assert_null(pbctl_cmd_find("help")); /* the shell's own, not the daemon's */
+	assert_true(pbctl_cmd_find("status")->read);
+	assert_false(pbctl_cmd_find("add")->read);
+	assert_int_equal(pbctl_cmd_find("del")->complete, PBCTL_COMPLETE_PORTS);
+	assert_int_equal(pbctl_cmd_find("add")->complete, PBCTL_COMPLETE_TYPES);
 }
 
 int main(void)

@@ -82,21 +82,21 @@ static bool owner_alive(const char *dir)
 static void reap(const char *run_dir, const char *name, const char *dir)
 {
 	char path[4200], ctl[4200], line[128];
-	struct pbc_client c;
+	struct pbctl_client c;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/ports", dir);
-	snprintf(ctl, sizeof(ctl), "%s/%s", run_dir, PB_CTL_SOCKET_NAME);
+	snprintf(ctl, sizeof(ctl), "%s/%s", run_dir, PBCTL_SOCKET_NAME);
 	f = fopen(path, "r");
-	if (f && pbc_connect(&c, ctl) == 0) {
+	if (f && pbctl_connect(&c, ctl) == 0) {
 		while (fgets(line, sizeof(line), f)) {
 			line[strcspn(line, "\n")] = '\0';
-			json_t *req = json_pack("{s:s, s:{s:s, s:b}}", "cmd", "del", "args", "port",
-						line, "force", 1);
-			json_decref(pbc_call(&c, req));
+			json_t *req = pbctl_request_args(
+			    PBCTL_CMD_DEL, json_pack("{s:s, s:b}", "port", line, "force", 1));
+			json_decref(pbctl_call(&c, req));
 			json_decref(req);
 		}
-		pbc_close(&c);
+		pbctl_close(&c);
 	}
 	if (f)
 		fclose(f);

@@ -309,7 +309,7 @@ int pbrun_parse(struct pbrun *r, int argc, char **argv)
 	memset(r, 0, sizeof(*r));
 	r->uid = geteuid() == 0 ? 65534 : geteuid();
 	r->gid = geteuid() == 0 ? 65534 : getegid();
-	pb_default_run_dir(r->run_dir, sizeof(r->run_dir));
+	pbctl_default_run_dir(r->run_dir, sizeof(r->run_dir));
 
 	while ((c = getopt_long(argc, argv, "+p:n:u:v:e:r:h", long_opts, NULL)) != -1) {
 		switch (c) {

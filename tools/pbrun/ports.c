@@ -56,8 +56,8 @@ static json_t *add_request(const struct pbrun_port *p)
 
 	for (int i = 0; i < p->n_opts; i++)
 		json_object_set_new(opts, p->opt[i].key, json_string(p->opt[i].value));
-	return json_pack("{s:s, s:{s:s, s:o}}", "cmd", "add", "args", "port", p->name, "opts",
-			 opts);
+	return pbctl_request_args(PBCTL_CMD_ADD,
+				  json_pack("{s:s, s:o}", "port", p->name, "opts", opts));
 }
 
 static const char *error_code(json_t *reply)
@@ -81,16 +81,16 @@ static bool daemon_socket(const struct pbrun *r, const char *path)
 	char ctl[4200];
 	struct stat st, owner;
 
-	snprintf(ctl, sizeof(ctl), "%s/%s", r->run_dir, PB_CTL_SOCKET_NAME);
+	snprintf(ctl, sizeof(ctl), "%s/%s", r->run_dir, PBCTL_SOCKET_NAME);
 	return path[0] == '/' && strlen(path) < sizeof(((struct pbrun_port *)0)->host_path) &&
 	       lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && stat(ctl, &owner) == 0 &&
 	       (st.st_uid == owner.st_uid || st.st_uid == r->uid);
 }
 
 /* Add @p, or find it if it exists; fill in its socket path. */
-static int make_one(struct pbrun *r, struct pbc_client *c, struct pbrun_port *p)
+static int make_one(struct pbrun *r, struct pbctl_client *c, struct pbrun_port *p)
 {
-	json_t *req = add_request(p), *reply = pbc_call(c, req), *port;
+	json_t *req = add_request(p), *reply = pbctl_call(c, req), *port;
 	int rc = -1;
 
 	json_decref(req);
@@ -101,8 +101,8 @@ static int make_one(struct pbrun *r, struct pbc_client *c, struct pbrun_port *p)
 		port = json_object_get(reply, "result");
 	} else if (error_code(reply) && strcmp(error_code(reply), "port_exists") == 0) {
 		json_decref(reply);
-		req = json_pack("{s:s, s:{s:s}}", "cmd", "show", "args", "port", p->name);
-		reply = pbc_call(c, req);
+		req = pbctl_request_args(PBCTL_CMD_SHOW, json_pack("{s:s}", "port", p->name));
+		reply = pbctl_call(c, req);
 		json_decref(req);
 		if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
 			pbrun_log("port %s: %s", p->name, error_message(reply));
@@ -139,17 +139,17 @@ out:
 	return rc;
 }
 
-static int connect_daemon(const struct pbrun *r, struct pbc_client *c)
+static int connect_daemon(const struct pbrun *r, struct pbctl_client *c)
 {
 	char path[4200];
 
-	snprintf(path, sizeof(path), "%s/%s", r->run_dir, PB_CTL_SOCKET_NAME);
-	return pbc_connect(c, path);
+	snprintf(path, sizeof(path), "%s/%s", r->run_dir, PBCTL_SOCKET_NAME);
+	return pbctl_connect(c, path);
 }
 
 int pbrun_make_ports(struct pbrun *r)
 {
-	struct pbc_client c;
+	struct pbctl_client c;
 
 	if (r->n_ports == 0)
 		return 0;
@@ -159,17 +159,17 @@ int pbrun_make_ports(struct pbrun *r)
 	}
 	for (int i = 0; i < r->n_ports; i++) {
 		if (make_one(r, &c, &r->port[i]) < 0) {
-			pbc_close(&c);
+			pbctl_close(&c);
 			pbrun_drop_ports(r);
 			return -1;
 		}
 		if (r->port[i].created && pbrun_record_ports(r) < 0) {
-			pbc_close(&c);
+			pbctl_close(&c);
 			pbrun_drop_ports(r);
 			return -1;
 		}
 	}
-	pbc_close(&c);
+	pbctl_close(&c);
 	return 0;
 }
 
@@ -188,7 +188,7 @@ int pbrun_record_ports(const struct pbrun *r)
 
 void pbrun_drop_ports(struct pbrun *r)
 {
-	struct pbc_client c;
+	struct pbctl_client c;
 	bool any = false;
 
 	for (int i = 0; i < r->n_ports; i++)
@@ -200,9 +200,9 @@ void pbrun_drop_ports(struct pbrun *r)
 
 		if (!p->created || r->keep_ports)
 			continue;
-		json_t *req = json_pack("{s:s, s:{s:s, s:b}}", "cmd", "del", "args", "port",
-					p->name, "force", 1);
-		json_t *reply = pbc_call(&c, req);
+		json_t *req = pbctl_request_args(
+		    PBCTL_CMD_DEL, json_pack("{s:s, s:b}", "port", p->name, "force", 1));
+		json_t *reply = pbctl_call(&c, req);
 
 		if (reply && !json_is_true(json_object_get(reply, "ok")) &&
 		    strcmp(error_code(reply) ? error_code(reply) : "", "unknown_port") != 0)
@@ -211,5 +211,5 @@ void pbrun_drop_ports(struct pbrun *r)
 		json_decref(reply);
 		json_decref(req);
 	}
-	pbc_close(&c);
+	pbctl_close(&c);
 }
