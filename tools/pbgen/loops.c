@@ -122,7 +122,14 @@ bool pbgen_idle_expired(struct pbgen_run *r, uint64_t now)
 	       now - r->last_rx > (uint64_t)(r->o->idle_timeout * PBGEN_NS_PER_S);
 }
 
-/* rx: receive, verify and account frames until a stop condition. */
+/*
+ * rx: receive, verify and account frames until a stop condition. -n counts
+ * the receiver's own stream only: another sender's frames on the same port
+ * (another --stream, or not pbgen's at all) are counted as foreign and do
+ * not bring the end closer. A burst never asks for more than the own frames
+ * still due, so the run cannot read past the count even if every frame of
+ * it is ours.
+ */
 void pbgen_run_rx(struct pbgen_run *r)
 {
 	const struct pbgen_opts *o = r->o;
@@ -133,7 +140,7 @@ void pbgen_run_rx(struct pbgen_run *r)
 		unsigned want = o->burst, got;
 
 		if (o->count)
-			want = min_u(want, o->count - r->c.frames_rx);
+			want = min_u(want, o->count - r->c.frames_own);
 		got = pb_port_rx_burst(r->port, in, want);
 		if (got) {
 			pbgen_count_rx(r, in, got, now);
@@ -141,7 +148,7 @@ void pbgen_run_rx(struct pbgen_run *r)
 		} else {
 			pbgen_idle(r, now, PB_WAIT_RX);
 		}
-		if (o->count && r->c.frames_rx >= o->count) {
+		if (o->count && r->c.frames_own >= o->count) {
 			r->done = true;
 			r->end_reason = "count";
 		} else if (pbgen_idle_expired(r, now)) {

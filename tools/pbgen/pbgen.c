@@ -56,13 +56,30 @@ static int pin_cpu(int cpu)
 	return 0;
 }
 
+/* What made a frame foreign, for the line that reports them. */
+static const char *foreign_what(const struct pbgen_run *r)
+{
+	static char buf[64];
+
+	if (r->check.any_stream)
+		return "not pbgen frames";
+	snprintf(buf, sizeof(buf), "not pbgen frames of stream %" PRIu32, r->check.stream);
+	return buf;
+}
+
 /* The exit status a finished run earned; says why on stderr when it is 1. */
 static int outcome(const struct pbgen_run *r)
 {
 	const struct pbgen_opts *o = r->o;
-	uint64_t done = o->mode == PBGEN_RX ? r->c.frames_rx : r->c.frames_tx;
+	uint64_t done = o->mode == PBGEN_RX ? r->c.frames_own : r->c.frames_tx;
 	uint64_t lost = pbgen_lost(r);
 
+	/* Said whatever the outcome: frames of another sender on the port
+	 * explain a count that frames_rx alone would not. */
+	if (r->c.foreign)
+		fprintf(stderr,
+			"pbgen: %" PRIu64 " foreign frames (%s) counted apart, %" PRIu64 " own\n",
+			r->c.foreign, foreign_what(r), r->c.frames_own);
 	if (r->c.corrupted) {
 		fprintf(stderr, "pbgen: %" PRIu64 " corrupted frames\n", r->c.corrupted);
 		return 1;

@@ -56,9 +56,10 @@ struct pbgen_opts {
 /* The counters every mode keeps; printed per second and in the summary. */
 struct pbgen_counters {
 	uint64_t frames_tx, bytes_tx;
-	uint64_t frames_rx, bytes_rx;
-	uint64_t corrupted; /* pbgen frames whose length, checksum or payload is wrong */
-	uint64_t foreign;   /* frames that are not pbgen frames (or of another stream) */
+	uint64_t frames_rx, bytes_rx; /* every frame received, own or foreign */
+	uint64_t frames_own;	      /* of them, the receiver's own stream (intact or corrupted) */
+	uint64_t corrupted;	      /* pbgen frames whose length, checksum or payload is wrong */
+	uint64_t foreign;	      /* frames that are not pbgen frames (or of another stream) */
 };
 
 /* Round-trip samples of the ping mode, in ns. */

@@ -70,6 +70,7 @@ static bool wait_reply(struct pbgen_run *r, uint64_t seq, uint64_t sent, uint64_
 			r->c.bytes_rx += in[i].len;
 			switch (pbgen_check_frame(&r->check, &in[i], &s)) {
 			case PBGEN_OK:
+				r->c.frames_own++;
 				if (s == seq && !got) {
 					*rtt = now - sent;
 					got = true;
@@ -78,6 +79,7 @@ static bool wait_reply(struct pbgen_run *r, uint64_t seq, uint64_t sent, uint64_
 				}
 				break;
 			case PBGEN_BAD:
+				r->c.frames_own++;
 				r->c.corrupted++;
 				break;
 			case PBGEN_FOREIGN:

@@ -208,10 +208,10 @@ int pbgen_report_summary(FILE *f, struct pbgen_run *r)
 		",\"frames_tx\":%" PRIu64 ",\"bytes_tx\":%" PRIu64 ",\"frames_rx\":%" PRIu64
 		",\"bytes_rx\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"reordered\":%" PRIu64
 		",\"duplicates\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"foreign\":%" PRIu64
-		",\"duration_s\":%.6f,\"mpps\":%.3f,\"gbps\":%.3f",
+		",\"frames_own\":%" PRIu64 ",\"duration_s\":%.6f,\"mpps\":%.3f,\"gbps\":%.3f",
 		c->frames_tx, c->bytes_tx, c->frames_rx, c->bytes_rx, pbgen_lost(r),
-		r->seq.reordered, r->seq.duplicates, c->corrupted, c->foreign, (double)ns / 1e9,
-		rate(frames, ns) / 1e6, rate(bytes, ns) * 8 / 1e9);
+		r->seq.reordered, r->seq.duplicates, c->corrupted, c->foreign, c->frames_own,
+		(double)ns / 1e9, rate(frames, ns) / 1e6, rate(bytes, ns) * 8 / 1e9);
 	if (r->o->mode == PBGEN_PING)
 		json_rtt(f, &r->rtt);
 	json_port(f, r);

@@ -200,9 +200,14 @@ void pbgen_count_rx(struct pbgen_run *r, const struct pb_frame *f, unsigned n, u
 		r->c.bytes_rx += f[i].len;
 		switch (pbgen_check_frame(&r->check, &f[i], &seq)) {
 		case PBGEN_OK:
+			r->c.frames_own++;
 			pbgen_seq_see(&r->seq, seq);
 			break;
 		case PBGEN_BAD:
+			/* Ours as far as its header says: it counts towards -n,
+			 * so a damaged stream ends the run (with status 1)
+			 * instead of waiting for frames that will not come. */
+			r->c.frames_own++;
 			r->c.corrupted++;
 			break;
 		case PBGEN_FOREIGN:
