@@ -453,18 +453,9 @@ void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,
 	const struct pb_port_stats *lb = &p->lib_base;
 
 	pbd_port_read_raw(p, st, ctr);
-#define SUB(f) st->f -= lb->f
-	SUB(rx_frames);
-	SUB(rx_bytes);
-	SUB(tx_frames);
-	SUB(tx_bytes);
-	SUB(rx_dropped);
-	SUB(tx_dropped);
-	SUB(tx_full);
-	SUB(notify_sent);
-	SUB(peer_errors);
-	SUB(connects);
-	SUB(disconnects);
+	/* Every counter of the list: `clear` once missed the last two. */
+#define SUB(field, doc) st->field -= lb->field;
+	PB_PORT_STATS_FIELDS(SUB)
 #undef SUB
 	ctr->drop_no_patch -= b->drop_no_patch;
 	ctr->drop_dest_down -= b->drop_dest_down;

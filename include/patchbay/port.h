@@ -87,20 +87,31 @@ enum pb_port_role {
 };
 
 /** Counters since pb_port_open(); they survive reconnections. */
+/**
+ * The counters, one row each: X(field, description). The struct below is
+ * this list in this order (the ABI), and code that must visit every
+ * counter (patchbayd's `clear`) expands it rather than naming fields, so a
+ * counter added here is never missed there.
+ */
+#define PB_PORT_STATS_FIELDS(X)                                                                    \
+	X(rx_frames, "frames returned by pb_port_rx_burst()")                                      \
+	X(rx_bytes, "their bytes")                                                                 \
+	X(tx_frames, "frames accepted by pb_port_tx_burst()")                                      \
+	X(tx_bytes, "their bytes")                                                                 \
+	X(rx_dropped, "frames the peer sent that were dropped (bad or oversized)")                 \
+	X(tx_dropped, "frames consumed by tx_burst but not sent (too large)")                      \
+	X(tx_full, "tx_burst calls that found the ring full")                                      \
+	X(notify_sent, "eventfd signals sent to the peer (kicks or calls)")                        \
+	X(peer_errors, "protocol violations by the peer (each breaks the link)")                   \
+	X(connects, "times the port came up")                                                      \
+	X(disconnects, "times it went down")                                                       \
+	X(tx_streamed, "frames tx_burst wrote (in part) with streaming stores (copy=)")            \
+	X(tx_copy_switches, "times copy=auto changed its way of copying")
+
 struct pb_port_stats {
-	uint64_t rx_frames;   /**< frames returned by pb_port_rx_burst() */
-	uint64_t rx_bytes;    /**< their bytes */
-	uint64_t tx_frames;   /**< frames accepted by pb_port_tx_burst() */
-	uint64_t tx_bytes;    /**< their bytes */
-	uint64_t rx_dropped;  /**< frames the peer sent that were dropped (bad or oversized) */
-	uint64_t tx_dropped;  /**< frames consumed by tx_burst but not sent (too large) */
-	uint64_t tx_full;     /**< tx_burst calls that found the ring full */
-	uint64_t notify_sent; /**< eventfd signals sent to the peer (kicks or calls) */
-	uint64_t peer_errors; /**< protocol violations by the peer (each breaks the link) */
-	uint64_t connects;    /**< times the port came up */
-	uint64_t disconnects; /**< times it went down */
-	uint64_t tx_streamed; /**< frames tx_burst wrote (in part) with streaming stores (copy=) */
-	uint64_t tx_copy_switches; /**< times copy=auto changed its way of copying */
+#define PB_PORT_STATS_MEMBER(field, doc) uint64_t field;
+	PB_PORT_STATS_FIELDS(PB_PORT_STATS_MEMBER)
+#undef PB_PORT_STATS_MEMBER
 };
 
 /** What the port negotiated; valid while the port is up. */
