@@ -45,6 +45,16 @@ static void usage(FILE *f)
 		dir, PBCTL_SOCKET_NAME, PBCTL_SOCKET_NAME);
 }
 
+/* For the bash completion (cli/patchbay.bash): each command with what its
+ * arguments complete to, from the table. */
+static void list_commands(void)
+{
+	static const char *const kinds[] = {"none", "ports", "types"};
+
+	for (const struct pbctl_cmd *k = pbctl_cmds; k->name; k++)
+		printf("%s %s\n", k->name, kinds[k->complete]);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -52,6 +62,7 @@ int main(int argc, char **argv)
 	    {"run-dir", required_argument, NULL, 'r'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"list-commands", no_argument, NULL, 'L'}, /* for cli/patchbay.bash */
 	    {NULL, 0, NULL, 0},
 	};
 	struct pbc_view view = {0};
@@ -75,6 +86,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'L':
+			list_commands();
 			return 0;
 		default:
 			usage(stderr);

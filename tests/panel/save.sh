@@ -4,7 +4,7 @@
 # `patchbay save FILE` writes the running panel as a recipe, and
 # `patchbayd --config FILE` replays it to the same state: the same ports
 # with the same options (a value with a blank survives the quoting), the
-# same patches. Also `types`: every type the registry serves, with its
+# same patches. Also `types` and the bash completion; `types`: every type the registry serves, with its
 # options (the library's keys for vhost:/virtio:, not a copy).
 #
 # usage: save.sh PATCHBAYD=... PATCHBAY=...
@@ -68,5 +68,23 @@ PY
 out=$(pbc types)
 grep -q "^virtio " <<<"$out" || fail "types text: $out"
 log "ok: types"
+
+# The bash completion (cli/patchbay.bash): commands from the table, port
+# names and types from this daemon.
+complete_words()
+{
+	PATH="$(dirname "$PATCHBAY"):$PATH" bash -c '
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_patchbay; printf "%s\n" "${COMPREPLY[@]}"' _ \
+		"$(dirname "$0")/../../cli/patchbay.bash" patchbay -r "$RUN" "$@"
+}
+out=$(complete_words sa)
+[ "$out" = "save" ] || fail "completion of 'sa': '$out'"
+out=$(complete_words show vhost:)
+[ "$(tr '\n' ' ' <<<"$out")" = "vhost:a vhost:b " ] || fail "completion of ports: '$out'"
+out=$(complete_words add vi)
+[ "$out" = "virtio:" ] || fail "completion of types: '$out'"
+log "ok: bash completion"
 pbd_stop
 pb_pass "save -> --config round trip, types"
