@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # print.sh - pbrun --print: what it prints for docker and LXC (checked as
-# text: every isolation flag there, no privilege asked for), the Kubernetes
+# text: every isolation flag there, no privilege asked for; lxc.sh runs the
+# LXC one; the docker one says it is not run), the Kubernetes
 # fragment (read with a YAML parser), and the podman script, which is run:
 # its container must answer 1000 pings through patchbayd and leave nothing.
 # Printing never touches patchbayd.
@@ -26,7 +27,8 @@ for want in "exec docker run" --rm --network=none --cap-drop=all \
 	"--volume=$RUN/vhost-web.sock:/run/patchbay/vhost-web.sock" --cpuset-cpus=0 \
 	--memory=268435456 "--env=PATCHBAY_PORT0=/run/patchbay/vhost-web.sock" \
 	"/opt/pbrun/example_echo virtio:/run/patchbay/vhost-web.sock" \
-	"patchbay -r $RUN add vhost:web" "chown 65534:65534 $RUN/vhost-web.sock"; do
+	"patchbay -r $RUN add vhost:web" "chown 65534:65534 $RUN/vhost-web.sock" \
+	"# NEVER RUN by patchbay's tests"; do
 	has docker.sh "$want"
 done
 for bad in --privileged hugepages file-prefix --cap-add; do hasnt docker.sh "$bad"; done
@@ -39,9 +41,23 @@ for want in "lxc.uts.name = web" "lxc.net.0.type = empty" "lxc.cap.keep = none" 
 	"lxc.mount.entry = /usr usr none bind,ro,create=dir 0 0" \
 	"lxc.environment = PATCHBAY_PORT0=/run/patchbay/vhost-web.sock" \
 	"lxc.cgroup2.cpuset.cpus = 0" "lxc.cgroup2.memory.max = 268435456" \
-	"lxc.execute.cmd = /opt/pbrun/example_echo virtio:/run/patchbay/vhost-web.sock"; do
+	"lxc.cgroup.cpuset.cpus = 0" "lxc.cgroup.memory.limit_in_bytes = 268435456" \
+	"lxc.execute.cmd = /opt/pbrun/example_echo virtio:/run/patchbay/vhost-web.sock" \
+	"lxc.rootfs.path = dir:/var/lib/lxc/web/rootfs" "#   mkdir -p /var/lib/lxc/web/rootfs" \
+	"#   patchbay -r $RUN add vhost:web" "#   chown 65534:65534 $RUN/vhost-web.sock" \
+	"#   lxc-execute -n web -f THIS_FILE" \
+	"lxc.mount.entry = $(readlink -f "$ECHO") opt/pbrun/example_echo none bind,ro,create=file 0 0"; do
 	has lxc.conf "$want"
 done
+# the limits under this host's cgroup version's keys, the other's commented out
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+	grep -q '^lxc.cgroup2.memory.max = ' "$D/lxc.conf" || fail "--print lxc: no v2 limit on a v2 host"
+else
+	grep -q '^lxc.cgroup.memory.limit_in_bytes = ' "$D/lxc.conf" || fail "--print lxc: no v1 limit on a v1 host"
+fi
+grep -q '^lxc.cgroup2\?\..*' "$D/lxc.conf" && [ "$(grep -c '^lxc.cgroup' "$D/lxc.conf")" -eq 2 ] ||
+	fail "--print lxc: expected two live cgroup keys: $(grep cgroup "$D/lxc.conf")"
+# (tests/containers/lxc.sh runs these steps under lxc-execute)
 # every line a comment or KEY = VALUE with a key LXC knows the family of
 grep -v '^#' "$D/lxc.conf" | grep -vE '^lxc\.[a-z0-9._]+ = .+$' && fail "--print lxc: lines that are not KEY = VALUE"
 

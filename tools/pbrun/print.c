@@ -4,7 +4,8 @@
  * running anything or touching patchbayd.
  *
  *   podman, docker  a shell script: the ports, the image, `ENGINE run ...`
- *   lxc             an LXC config for lxc-execute -f (lxc.execute.cmd)
+ *   lxc             an LXC config for lxc-execute -f (lxc.execute.cmd), its
+ *                   steps (the ports, the root directory) as comments
  *   k8s             a Pod spec fragment: the container and its hostPath
  *                   volumes, one per socket
  *
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pbrun.h"
@@ -33,13 +35,12 @@ static const char *yq(const char *s) /* a YAML (JSON) string; leaked likewise */
 	return out ? out : "\"\"";
 }
 
-static void print_ports(const struct pbrun *r, const char *engine)
+/* The `patchbay add` and `chown` of each port, each line after @lead. */
+static void print_port_steps(const struct pbrun *r, const char *lead)
 {
-	printf("# The app's ports on patchbayd (pbrun makes them itself when it runs the app;\n"
-	       "# chown lets the container's user connect):\n");
 	for (int i = 0; i < r->n_ports; i++) {
 		const struct pbrun_port *p = &r->port[i];
-		printf("patchbay -r %s add %s", q(r->run_dir), q(p->name));
+		printf("%spatchbay -r %s add %s", lead, q(r->run_dir), q(p->name));
 		for (int k = 0; k < p->n_opts; k++) {
 			char kv[240];
 
@@ -48,8 +49,16 @@ static void print_ports(const struct pbrun *r, const char *engine)
 		}
 		printf(" >/dev/null || patchbay -r %s show %s >/dev/null || exit 1\n",
 		       q(r->run_dir), q(p->name));
-		printf("chown %u:%u %s\n", (unsigned)r->uid, (unsigned)r->gid, q(p->host_path));
+		printf("%schown %u:%u %s\n", lead, (unsigned)r->uid, (unsigned)r->gid,
+		       q(p->host_path));
 	}
+}
+
+static void print_ports(const struct pbrun *r, const char *engine)
+{
+	printf("# The app's ports on patchbayd (pbrun makes them itself when it runs the app;\n"
+	       "# chown lets the container's user connect):\n");
+	print_port_steps(r, "");
 	if (!r->image) {
 		printf("# The image, once: a skeleton FROM scratch over which the host's /usr "
 		       "is mounted.\n");
@@ -67,6 +76,13 @@ static void print_engine(const struct pbrun *r, enum pbrun_engine e)
 	printf("#!/bin/sh\n# pbrun --print %s: the app %s in a %s container wired to patchbay "
 	       "ports:\n# no privileges, no hugepages, no network but its sockets.\n",
 	       engine, r->name, engine);
+	/* Said in the text itself, where a reader of the script sees it: the
+	 * podman script is run by tests/containers/print.sh, this one never. */
+	if (e == PBRUN_DOCKER)
+		printf("# NEVER RUN by patchbay's tests (their machine has no Docker engine): "
+		       "checked\n"
+		       "# as text only. The podman script, the same but for the engine, is run "
+		       "as printed.\n");
 	print_ports(r, engine);
 	printf("exec");
 	/* One option per line, and the image on its own. */
@@ -82,26 +98,124 @@ static void print_engine(const struct pbrun *r, enum pbrun_engine e)
 	printf("\n");
 }
 
+/* An LXC step: a shell command in a comment, indented (the header's prose
+ * is not), so that a script can pick the steps out: sed -n 's/^#   //p'. */
+#define LXC_STEP "#   "
+
+/*
+ * The root pbrun's own sandbox builds, as steps over a plain directory:
+ * LXC mounts it as it is and needs it to exist, and the app's loader is
+ * reached through /lib64 and friends, which on a merged-/usr host are
+ * symlinks into /usr (made here as the host has them). A top directory that
+ * is a real directory on the host is bound read-only instead (lxc_top_binds).
+ */
+static const char *const top_dirs[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+
+static void lxc_rootfs_steps(const char *root)
+{
+	printf(LXC_STEP "mkdir -p %s\n", q(root));
+	for (unsigned i = 0; i < sizeof(top_dirs) / sizeof(top_dirs[0]); i++) {
+		char host[16], target[256], link[4200];
+		ssize_t n;
+
+		snprintf(host, sizeof(host), "/%s", top_dirs[i]);
+		n = readlink(host, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		snprintf(link, sizeof(link), "%s/%s", root, top_dirs[i]);
+		printf(LXC_STEP "ln -sfn %s %s\n", q(target), q(link));
+	}
+}
+
+static void lxc_top_binds(void)
+{
+	for (unsigned i = 0; i < sizeof(top_dirs) / sizeof(top_dirs[0]); i++) {
+		char host[16];
+		struct stat st;
+
+		snprintf(host, sizeof(host), "/%s", top_dirs[i]);
+		if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
+			printf("lxc.mount.entry = %s %s none bind,ro,create=dir 0 0\n", host,
+			       top_dirs[i]);
+	}
+}
+
+/*
+ * create=file or create=dir for a bind mount: LXC makes the mount point
+ * before binding, and binding a file onto a directory (or the reverse)
+ * fails. The host path decides; one that does not exist yet is taken for a
+ * directory, and the text says so.
+ */
+static const char *lxc_create(const char *host)
+{
+	struct stat st;
+
+	if (stat(host, &st) < 0) {
+		printf("# %s did not exist when this was printed: taken for a directory\n", host);
+		return "dir";
+	}
+	return S_ISDIR(st.st_mode) ? "dir" : "file";
+}
+
+/*
+ * The limits under the keys of the host's cgroup version (LXC refuses the
+ * other one's), with the other version's keys as comments for another
+ * host.
+ */
+static void lxc_limits(const struct pbrun *r)
+{
+	bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+	const char *now = v2 ? "" : "# cgroup v2 hosts: ";
+	const char *other = v2 ? "# cgroup v1 hosts: " : "";
+
+	if (r->cpus) {
+		printf("%slxc.cgroup2.cpuset.cpus = %s\n", now, r->cpus);
+		printf("%slxc.cgroup.cpuset.cpus = %s\n", other, r->cpus);
+	}
+	if (r->memory) {
+		printf("%slxc.cgroup2.memory.max = %llu\n", now, (unsigned long long)r->memory);
+		printf("%slxc.cgroup.memory.limit_in_bytes = %llu\n", other,
+		       (unsigned long long)r->memory);
+	}
+}
+
 static void print_lxc(const struct pbrun *r)
 {
-	printf("# pbrun --print lxc: the app %s as an LXC container:\n"
-	       "#   lxc-execute -n %s -f THIS_FILE\n"
-	       "# Its ports must exist on patchbayd first (patchbay add; pbrun does it when it\n"
-	       "# runs the app), their sockets owned by lxc.init.uid.\n",
-	       r->name, r->name);
+	char root[4200];
+
+	if (r->rootfs)
+		snprintf(root, sizeof(root), "%s", r->rootfs);
+	else
+		snprintf(root, sizeof(root), "/var/lib/lxc/%s/rootfs", r->name);
+
+	printf("# pbrun --print lxc: the app %s as an LXC container. To run it, as root,\n"
+	       "# save this text as THIS_FILE and run the indented lines in a shell:\n",
+	       r->name);
+	printf("# the ports on patchbayd, owned by lxc.init.uid (pbrun does this itself when\n"
+	       "# it runs the app),\n");
+	print_port_steps(r, LXC_STEP);
+	if (!r->rootfs) {
+		printf("# the root: an empty directory, as pbrun's own sandbox starts from, "
+		       "with\n# the host's /usr mounted over it read-only,\n");
+		lxc_rootfs_steps(root);
+	}
+	printf("# and the container, which ends when the app does:\n");
+	printf(LXC_STEP "lxc-execute -n %s -f THIS_FILE\n", q(r->name));
 	printf("lxc.uts.name = %s\n", r->name);
-	if (r->rootfs) {
-		printf("lxc.rootfs.path = dir:%s\n", r->rootfs);
-	} else {
-		printf("# No --rootfs given: an image's root, with the host's /usr over it, as "
-		       "pbrun's own sandbox.\n");
-		printf("lxc.rootfs.path = dir:/var/lib/lxc/%s/rootfs\n", r->name);
+	printf("lxc.rootfs.path = dir:%s\n", root);
+	if (!r->rootfs) {
 		printf("lxc.mount.entry = /usr usr none bind,ro,create=dir 0 0\n");
+		lxc_top_binds();
+		if (access("/etc/ld.so.cache", R_OK) == 0)
+			printf("lxc.mount.entry = /etc/ld.so.cache etc/ld.so.cache none "
+			       "bind,ro,create=file 0 0\n");
 	}
 	printf("lxc.net.0.type = empty\n");
 	printf("lxc.cap.keep = none\n");
 	printf("lxc.no_new_privs = 1\n");
 	printf("lxc.init.uid = %u\nlxc.init.gid = %u\n", (unsigned)r->uid, (unsigned)r->gid);
+	printf("lxc.autodev = 1\n");
 	printf("lxc.mount.auto = proc:mixed sys:ro\n");
 	printf("lxc.mount.entry = tmpfs tmp tmpfs mode=1777,nosuid,nodev,create=dir 0 0\n");
 	printf("lxc.mount.entry = tmpfs run/patchbay tmpfs mode=0755,nosuid,nodev,noexec,"
@@ -109,23 +223,16 @@ static void print_lxc(const struct pbrun *r)
 	for (int i = 0; i < r->n_ports; i++)
 		printf("lxc.mount.entry = %s %s none bind,create=file 0 0\n", r->port[i].host_path,
 		       r->port[i].inner_path + 1);
-	for (int i = 0; i < r->n_volumes; i++)
+	for (int i = 0; i < r->n_volumes; i++) {
+		const char *create = lxc_create(r->volume[i].host);
+
 		printf("lxc.mount.entry = %s %s none bind,%s,create=%s 0 0\n", r->volume[i].host,
-		       r->volume[i].inner + 1, r->volume[i].rw ? "rw" : "ro",
-		       access(r->volume[i].host, X_OK) == 0 && !strstr(r->volume[i].inner, ".")
-			   ? "dir"
-			   : "file");
+		       r->volume[i].inner + 1, r->volume[i].rw ? "rw" : "ro", create);
+	}
 	for (int i = 0; r->envp[i]; i++)
 		if (strncmp(r->envp[i], "TERM=", 5) != 0)
 			printf("lxc.environment = %s\n", r->envp[i]);
-	if (r->cpus)
-		printf("lxc.cgroup2.cpuset.cpus = %s\n# cgroup v1 hosts: lxc.cgroup.cpuset.cpus = "
-		       "%s\n",
-		       r->cpus, r->cpus);
-	if (r->memory)
-		printf("lxc.cgroup2.memory.max = %llu\n# cgroup v1 hosts: "
-		       "lxc.cgroup.memory.limit_in_bytes = %llu\n",
-		       (unsigned long long)r->memory, (unsigned long long)r->memory);
+	lxc_limits(r);
 	printf("lxc.execute.cmd =");
 	for (int i = 0; r->argv[i]; i++)
 		printf(" %s", q(r->argv[i]));
