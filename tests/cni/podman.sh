@@ -46,9 +46,11 @@ export CONTAINERS_CONF=$D/containers.conf
 pm() { timeout 60 podman --root "$D/storage" --runroot "$D/runroot" "$@"; }
 podman_cleanup()
 {
+	local rc=$? # the test's status, for pb_cleanup to see and exit with
+
 	pm rm -f -t 0 "$A" "$B" >/dev/null 2>&1
-	cni_cleanup
-	pb_cleanup
+	(exit "$rc")
+	pb_cleanup # cni_cleanup is its hook
 }
 trap podman_cleanup EXIT
 pm info 2>/dev/null | grep -q 'networkBackend: cni' || fail "podman does not use the CNI backend with $CONTAINERS_CONF"

@@ -19,7 +19,10 @@ cni_init()
 	[ -x "$CNI" ] || fail "patchbay-cni not found: '$CNI' (pass CNI=...)"
 	[ -x /usr/lib/cni/host-local ] || fail "host-local not in /usr/lib/cni (containernetworking-plugins)"
 	[ -x /usr/bin/python3 ] || fail "python3 not found"
-	trap 'cni_cleanup; pb_cleanup' EXIT
+	# A hook of pb_cleanup, not a trap of our own: a trap that ran
+	# cni_cleanup first handed pb_cleanup cni_cleanup's status as the
+	# test's, so every failing test exited 0.
+	PB_CLEANUP_HOOKS+=(cni_cleanup)
 }
 
 cni_cleanup()

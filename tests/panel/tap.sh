@@ -21,7 +21,9 @@ command -v ping >/dev/null || fail "ping not found (iputils-ping)"
 NS1="pbt$$a"
 NS2="pbt$$b"
 cleanup_ns() { ip netns del "$NS1" 2>/dev/null; ip netns del "$NS2" 2>/dev/null; }
-trap 'cleanup_ns; pb_cleanup' EXIT
+# A hook, not a trap of our own: pb_cleanup must see the test's status, not
+# cleanup_ns's.
+PB_CLEANUP_HOOKS+=(cleanup_ns)
 ip netns add "$NS1" || fail "ip netns add (needs root)"
 ip netns add "$NS2" || fail "ip netns add"
 
