@@ -6,9 +6,15 @@
  * whoever does (the IPAM plugin gets the whole object).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cni.h"
+/* PB_SPEC_MTU_MIN/MAX: the MTU range every port type takes (the library's
+ * spec for vhost: and virtio:, the tap port's mtu=). A wider one here let a
+ * value pass, run IPAM, and only then be refused by patchbayd.
+ * docs/CNI.md quotes it; tests/cni/verbs.sh checks that it does. */
+#include "lib/port/spec.h"
 
 bool cni_name_ok(const char *s, size_t max)
 {
@@ -150,9 +156,16 @@ int cni_conf_parse(struct cni_conf *c, const char *text, size_t len, struct cni_
 	if ((v = json_object_get(c->raw, "patch")) && parse_patch(c, v, e) < 0)
 		return -1;
 	if ((v = json_object_get(c->raw, "mtu"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 68 ||
-		    json_integer_value(v) > 65535)
-			return cni_fail(e, CNI_E_CONFIG, "mtu must be an integer 68..65535");
+		if (!json_is_integer(v) || json_integer_value(v) < PB_SPEC_MTU_MIN ||
+		    json_integer_value(v) > PB_SPEC_MTU_MAX) {
+			char *got = json_dumps(v, JSON_ENCODE_ANY);
+			cni_fail(e, CNI_E_CONFIG,
+				 "mtu must be an integer %d..%d (what patchbayd's ports take), "
+				 "not %.40s",
+				 PB_SPEC_MTU_MIN, PB_SPEC_MTU_MAX, got ? got : "that");
+			free(got);
+			return -1;
+		}
 		c->mtu = (int)json_integer_value(v);
 	}
 	if ((v = json_object_get(c->raw, "mac"))) {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/port.h"
+#include "lib/port/spec.h" /* the MTU range every port type takes */
 #include "ports/registry.h"
 
 #define VNET_HDR 10   /* struct virtio_net_hdr, the tap's default size */
@@ -177,7 +178,8 @@ static int tap_open(struct pbd_port *p, const struct pbd_opts *o, char *err, siz
 	pthread_t t;
 	int r;
 
-	if ((r = pbd_opt_uint(o, "mtu", 0, 68, 9000, &mtu, err, errlen)) < 0)
+	r = pbd_opt_uint(o, "mtu", 0, PB_SPEC_MTU_MIN, PB_SPEC_MTU_MAX, &mtu, err, errlen);
+	if (r < 0)
 		return r;
 	snprintf(dflt, sizeof(dflt), "pb-%s", pbd_port_id(p));
 	j.ifname = pbd_opt_str(o, "ifname", dflt);

@@ -155,6 +155,38 @@ before $before
 after  $after"
 log "ok: after every mistake, ports, patches, leases and state are as before"
 
+# ---- mtu: one range, what every port type takes, refused before anything
+# is made. A host-local that logs its calls stands in CNI_PATH, so "IPAM
+# was not run" is seen, not inferred from a lease rolled back.
+mkdir -p "$D/cnipath"
+printf '#!/bin/sh\necho "$CNI_COMMAND" >>"%s"\nexec /usr/lib/cni/host-local "$@"\n' \
+	"$D/ipam-calls" >"$D/cnipath/host-local"
+chmod +x "$D/cnipath/host-local"
+before=$(snap)
+for mtu in 9001 65535 67; do
+	cni_err ADD "$(conf 1.1.0 "\"mtu\":$mtu")" 7 "^mtu must be an integer 68\.\.9000.*not $mtu" \
+		CNI_CONTAINERID=mtu$mtu CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0 CNI_PATH="$D/cnipath"
+done
+[ ! -e "$D/ipam-calls" ] || fail "IPAM was run for a bad mtu: $(tr '\n' ' ' <"$D/ipam-calls")"
+! grep -q "added $MODE:mtu" "$D/patchbayd.log" || fail "patchbayd made a port for a bad mtu"
+[ "$before" = "$(snap)" ] || fail "a bad mtu changed something"
+# The top of the range is what the ports take: made, and the link has it.
+cni_ok ADD "$(conf 1.1.0 '"mtu":9000')" m.json CNI_CONTAINERID=mtu9000 CNI_NETNS="$(cni_ns c)" \
+	CNI_IFNAME=eth0 CNI_PATH="$D/cnipath"
+# (ADD twice when host-local refuses 1.1.0 and is asked again in 1.0.0)
+expect_eq "IPAM calls for mtu 9000" "$(sort -u "$D/ipam-calls")" ADD
+if [ "$MODE" = tap ]; then
+	ip -n "$(cni_nsname c)" -o link show eth0 | grep -q " mtu 9000 " ||
+		fail "eth0 in C has not mtu 9000: $(ip -n "$(cni_nsname c)" -o link show eth0)"
+fi
+cni_ok DEL "$(conf 1.1.0 '"mtu":9000')" - CNI_CONTAINERID=mtu9000 CNI_NETNS="$(cni_ns c)" \
+	CNI_IFNAME=eth0 CNI_PATH="$D/cnipath"
+[ "$before" = "$(snap)" ] || fail "ADD and DEL with mtu 9000 left something"
+# The user's page says the range the plugin checks.
+grep -E '^\| `mtu` \|' "$(dirname "$0")/../../docs/CNI.md" | grep -q '68\.\.9000' ||
+	fail "docs/CNI.md's mtu row does not say 68..9000"
+log "ok: mtu outside 68..9000 refused (7) with no IPAM call and no port; 9000 made"
+
 # ---- GC: only A is valid; B goes (port, lease, state, socket directory)
 cni_ok GC "$(conf 1.1.0 "\"cni.dev/valid-attachments\":[{\"containerID\":\"$CID_A\",\"ifname\":\"eth0\"}]")" -
 expect_eq "ports after GC" "$(pbd_json status | py 'print(" ".join(p["name"] for p in s["ports"]))')" "$PORT_A"
