@@ -8,6 +8,14 @@
  *
  * Frames read are copied out of libpcap's buffer (valid only until its next
  * read) into the port's own, one slot per frame of a burst.
+ *
+ * Security model: the file is data from anywhere. libpcap checks its
+ * framing (magic, a record's caplen against the file's snaplen and the
+ * link type's maximum, the file ending inside a record); a record it cannot
+ * read ends the replay, counted in peer_errors with libpcap's reason in
+ * `show` (rx_error), and the frames before it have gone out. A record it
+ * reads but we cannot send as it is (empty, or over SLOT) is dropped and
+ * counted in rx_dropped: a frame cut to fit would be a corrupt one.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -22,13 +30,14 @@
 #include "core/port.h"
 #include "ports/registry.h"
 
-#define SLOT 9216 /* largest frame replayed; longer records are cut to it */
+#define SLOT 9216 /* largest frame replayed; longer records are dropped */
 
 struct pcap_port {
 	char *rx_path;
 	bool loop;
 	pcap_t *rx;
 	bool rx_done;
+	char rx_error[PCAP_ERRBUF_SIZE + 300]; /* why the replay ended early */
 	struct pbd_pacer pace;
 	uint8_t *slots; /* PBD_BURST x SLOT */
 	pcap_t *dead;	/* the link type for the writer */
@@ -163,6 +172,12 @@ static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 		int r = pcap_next_ex(c->rx, &h, &data);
 		if (r == PCAP_ERROR_BREAK || r < 0) {
 			char err[256];
+			if (r != PCAP_ERROR_BREAK) {
+				/* Not the end: a record libpcap cannot read. */
+				snprintf(c->rx_error, sizeof(c->rx_error), "%s: %s", c->rx_path,
+					 pcap_geterr(c->rx));
+				c->st.peer_errors++;
+			}
 			pcap_close(c->rx);
 			c->rx = NULL;
 			if (r != PCAP_ERROR_BREAK || !c->loop || !frame_since_reopen ||
@@ -173,10 +188,16 @@ static unsigned pcap_rx(struct pbd_port *p, struct pb_frame *f, unsigned max)
 			frame_since_reopen = false;
 			continue;
 		}
-		if (r == 0 || h->caplen == 0)
+		if (r == 0)
 			continue;
+		/* Dropped records are no frame: a looped file of nothing else
+		 * still ends its replay. */
+		if (h->caplen == 0 || h->caplen > SLOT) {
+			c->st.rx_dropped++;
+			continue;
+		}
 		frame_since_reopen = true;
-		uint32_t len = h->caplen < SLOT ? h->caplen : SLOT;
+		uint32_t len = h->caplen;
 		uint8_t *slot = c->slots + (size_t)n * SLOT;
 		memcpy(slot, data, len);
 		f[n].data = slot;
@@ -241,6 +262,8 @@ static void pcap_describe(const struct pbd_port *p, json_t *obj)
 	if (c->rx_path) {
 		json_object_set_new(obj, "rx", json_string(c->rx_path));
 		json_object_set_new(obj, "rx_done", json_boolean(c->rx_done));
+		if (c->rx_error[0])
+			json_object_set_new(obj, "rx_error", json_string(c->rx_error));
 	}
 	json_object_set_new(obj, "writing", json_boolean(c->tx != NULL));
 }
