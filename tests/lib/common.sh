@@ -30,6 +30,7 @@ PB_NAME=$(basename "$0" .sh)
 PB_PIDS=()         # background processes to stop at exit
 declare -A PB_PID  # NAME -> pid
 declare -A TP_FD   # testpmd NAME -> fd of its command fifo
+PB_CLEANUP_HOOKS=() # commands pb_cleanup runs once the processes are stopped
 D=
 PBGEN=
 
@@ -100,7 +101,7 @@ pb_stop_pid()
 
 pb_cleanup()
 {
-	local rc=$? pid p
+	local rc=$? pid p h
 
 	trap - EXIT INT TERM
 	for pid in "${PB_PIDS[@]}"; do
@@ -112,6 +113,11 @@ pb_cleanup()
 		rm -rf "/var/run/dpdk/$(tp_prefix "$p")" \
 			"${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$(tp_prefix "$p")" \
 			"/tmp/dpdk/$(tp_prefix "$p")" 2>/dev/null
+	done
+	# What a user of these helpers made besides processes (network
+	# namespaces, mounts, ...), undone while $D and its logs still exist.
+	for h in "${PB_CLEANUP_HOOKS[@]}"; do
+		"$h"
 	done
 	if [ "$rc" -ne 0 ]; then
 		pb_dump_logs
@@ -144,10 +150,18 @@ pb_init()
 	[ -n "$PBGEN" ] || fail "usage: $0 PATH_TO_PBGEN"
 	[ -x "$PBGEN" ] || fail "pbgen not found or not executable: $PBGEN"
 	command -v timeout >/dev/null || fail "timeout(1) not found (coreutils)"
+	pb_mktemp
+	log "$PB_NAME $*: temp dir $D, pbgen $PBGEN"
+}
+
+# pb_mktemp: make the private temp dir $D and install the cleanup trap. The
+# part of pb_init that needs no pbgen: the benchmark (bench/lib/bench.sh),
+# which builds pbgen itself, calls it alone.
+pb_mktemp()
+{
 	D=$(mktemp -d "${TMPDIR:-/tmp}/pb-${PB_NAME}.XXXXXX") || fail "mktemp failed"
 	trap pb_cleanup EXIT
 	trap 'log "interrupted"; exit 130' INT TERM
-	log "$PB_NAME $*: temp dir $D, pbgen $PBGEN"
 }
 
 pb_pass()
@@ -161,6 +175,19 @@ pb_track()
 {
 	PB_PID[$1]=$2
 	PB_PIDS+=("$2")
+}
+
+# pb_untrack PID: forget a process that has been waited for, so that the exit
+# trap never signals its pid after the system gave it to another process (a
+# run as long as the benchmark's outlives many pids).
+pb_untrack()
+{
+	local i
+
+	for i in "${!PB_PIDS[@]}"; do
+		[ "${PB_PIDS[$i]}" = "$1" ] && unset 'PB_PIDS[i]'
+	done
+	return 0
 }
 
 pb_alive() { kill -0 "${PB_PID[$1]}" 2>/dev/null; }
@@ -197,8 +224,9 @@ pb_wait_exit()
 	log "$name exited with status $PB_RC"
 }
 
-# pb_wait_file PATH SECS: wait for a file (a socket) to appear.
-pb_wait_file()
+# pb_wait_for PATH SECS: wait for a file (a socket) to appear; status 1 if it
+# did not within SECS (for a caller that carries on, as the benchmark does).
+pb_wait_for()
 {
 	local path=$1 secs=$2 i
 
@@ -206,7 +234,13 @@ pb_wait_file()
 		[ -e "$path" ] && return 0
 		sleep 0.1
 	done
-	fail "$path did not appear within ${secs}s"
+	return 1
+}
+
+# pb_wait_file PATH SECS: the same for a test: the test fails if it did not.
+pb_wait_file()
+{
+	pb_wait_for "$1" "$2" || fail "$1 did not appear within ${2}s"
 }
 
 # ---------------------------------------------------------------- pbgen
@@ -316,6 +350,12 @@ expect_ge()
 
 tp_prefix() { echo "pb$$-$1"; }
 
+# How testpmd runs on this machine (DEVELOPERS.md): no hugepages, no PCI
+# (EAL), a small mbuf pool and nothing locked in memory (the application).
+# tp_start and the benchmark's testpmds (bench/lib/bench.sh) use both.
+TP_EAL=(--no-huge -m 512 --no-pci)
+TP_APP=(--no-mlockall --total-num-mbufs=16384)
+
 # tp_start NAME CPU VDEV [TESTPMD_APP_ARGS...]: both lcores on CPU.
 tp_start()
 {
@@ -331,10 +371,10 @@ tp_start()
 	TP_FD[$name]=$fd
 	log "start $name: testpmd --vdev $vdev -- $*"
 	timeout -s KILL "$PB_PROC_LIMIT" stdbuf -oL -eL dpdk-testpmd \
-		--lcores "0@$cpu,1@$cpu" --no-huge -m 512 --no-pci \
+		--lcores "0@$cpu,1@$cpu" "${TP_EAL[@]}" \
 		--file-prefix="$(tp_prefix "$name")" --log-level=lib.eal:notice \
 		--vdev "$vdev" -- \
-		--no-mlockall --total-num-mbufs=16384 --no-flush-rx -i "$@" \
+		"${TP_APP[@]}" --no-flush-rx -i "$@" \
 		<"$D/$name.in" >"$D/$name.log" 2>&1 &
 	pb_track "$name" $!
 }
