@@ -126,6 +126,12 @@ int cni_attachment(const struct cni_conf *c, const char *container_id, const cha
  * *result. */
 int cni_ipam(const struct cni_env *env, const struct cni_conf *c, const char *command,
 	     const char *container_id, const char *ifname, json_t **result, struct cni_err *e);
+/* What IPAM plugin @type printed for @command (@text, @len bytes) and
+ * whether it exited 0: with @result (ADD), its result, checked for what is
+ * used of it (ips, routes, dns; ips always a list), in *result; else (or
+ * on failure) nothing. Its error object's code and msg are passed on. */
+int cni_ipam_parse(const char *type, const char *command, const char *text, size_t len,
+		   bool exited_ok, json_t **result, struct cni_err *e);
 
 /* netns.c: in the netns at @netns, for the link @ifname. */
 int cni_netns_setup(const char *netns, const char *ifname, json_t *ipam_result, int mtu,
