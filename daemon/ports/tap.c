@@ -4,8 +4,10 @@
  * IFF_VNET_HDR) whose frames the panel switches: the way in for apps that
  * only know sockets. Options: ifname= (default pb-ID), netns=NAME (a name
  * under /run/netns, as `ip netns add` makes, or a path to a netns file)
- * to create it inside a container's namespace, addr=A.B.C.D/LEN to give it
- * an address (it is brought up either way), mtu=N.
+ * to create it inside a container's namespace, addr=A.B.C.D/LEN or
+ * addr=IPV6/LEN to give it an address (it is brought up either way), mtu=N.
+ * An IPv6 address goes through duplicate address detection as `ip addr
+ * add` does: it is tentative for a second or so after the port is made.
  *
  * The interface is made on a short-lived thread that enters the namespace:
  * setns() moves only the calling thread, and the daemon's own threads stay
@@ -68,6 +70,72 @@ static int set_ifreq(int sock, unsigned long req, struct ifreq *ifr, const char 
 	return 0;
 }
 
+/* The kernel's struct in6_ifreq (linux/ipv6.h, which clashes with
+ * netinet/in.h): what SIOCSIFADDR takes on an AF_INET6 socket. */
+struct tap_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+/* addr=IP/LEN, IPv4 or IPv6 (LEN optional: the whole address); @ifr names
+ * the interface. */
+static int set_addr(int sock, struct ifreq *ifr, struct tap_job *j)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(j->addr, '/');
+	size_t n = slash ? (size_t)(slash - j->addr) : strlen(j->addr);
+	bool v6 = memchr(j->addr, ':', n) != NULL;
+	unsigned max = v6 ? 128 : 32, len = max;
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *end = NULL;
+
+	if (slash) {
+		unsigned long l = strtoul(slash + 1, &end, 10);
+		len = slash[1] >= '0' && slash[1] <= '9' && !*end && l <= max ? (unsigned)l : ~0u;
+	}
+	if (n < sizeof(ip)) {
+		memcpy(ip, j->addr, n);
+		ip[n] = 0;
+	}
+	if (n >= sizeof(ip) || len > max ||
+	    inet_pton(v6 ? AF_INET6 : AF_INET, ip, v6 ? (void *)&a6 : (void *)&a4) != 1) {
+		snprintf(j->err, sizeof(j->err),
+			 "option addr=%s: expected A.B.C.D/LEN or an IPv6 address/LEN", j->addr);
+		return -EINVAL;
+	}
+	if (v6) {
+		/* IPv6 addresses are set on an AF_INET6 socket, by ifindex. */
+		int s6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+		if (s6 < 0) {
+			r = -errno;
+			snprintf(j->err, sizeof(j->err), "option addr=%s: IPv6: %s", j->addr,
+				 strerror(errno));
+			return r;
+		}
+		struct tap_in6_ifreq r6 = {.addr = a6, .prefixlen = len};
+		if ((r = set_ifreq(s6, SIOCGIFINDEX, ifr, "reading the index of", j)) == 0) {
+			r6.ifindex = ifr->ifr_ifindex;
+			if (ioctl(s6, SIOCSIFADDR, &r6) < 0) {
+				r = -errno;
+				snprintf(j->err, sizeof(j->err), "setting the address of %s: %s",
+					 j->name, strerror(errno));
+			}
+		}
+		close(s6);
+		return r;
+	}
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr->ifr_addr;
+	int r;
+	sin->sin_family = AF_INET;
+	sin->sin_addr = a4;
+	if ((r = set_ifreq(sock, SIOCSIFADDR, ifr, "setting the address of", j)) < 0)
+		return r;
+	sin->sin_addr.s_addr = len ? htonl(~0u << (32 - len)) : 0;
+	return set_ifreq(sock, SIOCSIFNETMASK, ifr, "setting the netmask of", j);
+}
+
 static int configure(struct tap_job *j)
 {
 	struct ifreq ifr;
@@ -82,29 +150,8 @@ static int configure(struct tap_job *j)
 		if ((r = set_ifreq(sock, SIOCSIFMTU, &ifr, "setting the MTU of", j)) < 0)
 			goto out;
 	}
-	if (j->addr) {
-		char ip[64];
-		snprintf(ip, sizeof(ip), "%s", j->addr);
-		char *slash = strchr(ip, '/');
-		unsigned len = 32;
-		if (slash) {
-			*slash = 0;
-			len = (unsigned)atoi(slash + 1);
-		}
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-		sin->sin_family = AF_INET;
-		if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1 || len > 32) {
-			snprintf(j->err, sizeof(j->err), "option addr=%s: expected A.B.C.D/LEN",
-				 j->addr);
-			r = -EINVAL;
-			goto out;
-		}
-		if ((r = set_ifreq(sock, SIOCSIFADDR, &ifr, "setting the address of", j)) < 0)
-			goto out;
-		sin->sin_addr.s_addr = len ? htonl(~0u << (32 - len)) : 0;
-		if ((r = set_ifreq(sock, SIOCSIFNETMASK, &ifr, "setting the netmask of", j)) < 0)
-			goto out;
-	}
+	if (j->addr && (r = set_addr(sock, &ifr, j)) < 0)
+		goto out;
 	if ((r = set_ifreq(sock, SIOCGIFFLAGS, &ifr, "reading the flags of", j)) < 0)
 		goto out;
 	ifr.ifr_flags |= IFF_UP;
@@ -317,7 +364,7 @@ static void tap_describe(const struct pbd_port *p, json_t *obj)
 
 const struct pbd_port_type pbd_port_tap = {
     .name = "tap",
-    .summary = "kernel tap interface (ifname=, netns=NAME, addr=A.B.C.D/LEN, mtu=)",
+    .summary = "kernel tap interface (ifname=, netns=NAME, addr=IP/LEN v4 or v6, mtu=)",
     .keys = tap_keys,
     .open = tap_open,
     .close = tap_close,
