@@ -41,7 +41,6 @@
  *                   [--tx-cpu N] [--rx-cpu N] [--warmup SECS]
  *        copy_limit --c2c [--tx-cpu N] [--rx-cpu N]
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -278,15 +277,20 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct cl_opts *o)
 {
-	static const struct option lo[] = {
-	    {"size", required_argument, NULL, 's'},   {"duration", required_argument, NULL, 'd'},
-	    {"burst", required_argument, NULL, 'b'},  {"slots", required_argument, NULL, 'S'},
-	    {"tx-cpu", required_argument, NULL, 'T'}, {"rx-cpu", required_argument, NULL, 'R'},
-	    {"warmup", required_argument, NULL, 'W'}, {"c2c", no_argument, NULL, 'C'},
-	    {"stream", no_argument, NULL, 'X'},	      {"stride", required_argument, NULL, 'Y'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {"size", 's', BENCH_UINT, &o->size},
+	    {"duration", 'd', BENCH_DOUBLE, &o->secs},
+	    {"burst", 'b', BENCH_UINT, &o->burst},
+	    {"slots", 0, BENCH_UINT, &o->slots},
+	    {"tx-cpu", 0, BENCH_INT, &o->tx_cpu},
+	    {"rx-cpu", 0, BENCH_INT, &o->rx_cpu},
+	    {"warmup", 0, BENCH_DOUBLE, &o->warmup},
+	    {"c2c", 0, BENCH_FLAG, &o->c2c},
+	    {"stream", 0, BENCH_FLAG, &o->stream},
+	    {"stride", 0, BENCH_UINT, &o->stride},
+	    {NULL, 0, BENCH_END, NULL},
 	};
-	int c;
+	int rc;
 
 	*o = (struct cl_opts){.size = 64,
 			      .burst = 32,
@@ -296,51 +300,16 @@ static int parse(int argc, char **argv, struct cl_opts *o)
 			      .tx_cpu = 1,
 			      .rx_cpu = 0,
 			      .stride = CL_SLOT_SIZE};
-	while ((c = getopt_long(argc, argv, "s:d:b:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			o->size = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'd':
-			o->secs = strtod(optarg, NULL);
-			break;
-		case 'b':
-			o->burst = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'S':
-			o->slots = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'T':
-			o->tx_cpu = atoi(optarg);
-			break;
-		case 'R':
-			o->rx_cpu = atoi(optarg);
-			break;
-		case 'W':
-			o->warmup = strtod(optarg, NULL);
-			break;
-		case 'C':
-			o->c2c = true;
-			break;
-		case 'X':
-			o->stream = true;
-			break;
-		case 'Y':
-			o->stride = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
+	rc = bench_getopt(argc, argv, opts);
+	if (rc > 0) {
+		usage(stdout);
+		exit(0);
 	}
-	if (optind != argc || o->size < CL_SEQ_OFF + 8 || o->size > CL_MAX_FRAME || !o->burst ||
-	    o->stride < CL_SLOT_SIZE || o->stride > CL_MAX_STRIDE || o->stride % CL_CACHE_LINE ||
-	    o->burst > CL_MAX_BURST || o->slots < 2 || o->slots > 32768 ||
-	    (o->slots & (o->slots - 1)) || o->burst > o->slots || !(o->secs > 0) ||
-	    !(o->warmup >= 0)) {
+	if (rc < 0 || optind != argc || o->size < CL_SEQ_OFF + 8 || o->size > CL_MAX_FRAME ||
+	    !o->burst || o->stride < CL_SLOT_SIZE || o->stride > CL_MAX_STRIDE ||
+	    o->stride % CL_CACHE_LINE || o->burst > CL_MAX_BURST || o->slots < 2 ||
+	    o->slots > 32768 || (o->slots & (o->slots - 1)) || o->burst > o->slots ||
+	    !(o->secs > 0) || !(o->warmup >= 0)) {
 		usage(stderr);
 		return -1;
 	}

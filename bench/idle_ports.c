@@ -23,7 +23,6 @@
  * bench/run.sh measures the CPU itself from /proc/PID/stat over a window.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -182,42 +181,21 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct ip_opts *o)
 {
-	static const struct option lo[] = {
-	    {"cpu", required_argument, NULL, 'C'},
-	    {"busy-poll", no_argument, NULL, 'B'},
-	    {"virtio", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {NULL, 'n', BENCH_UINT, &o->ports},	   {NULL, 'd', BENCH_DOUBLE, &o->secs},
+	    {"cpu", 0, BENCH_INT, &o->cpu},	   {"busy-poll", 0, BENCH_FLAG, &o->busy},
+	    {"virtio", 0, BENCH_FLAG, &o->virtio}, {NULL, 0, BENCH_END, NULL},
 	};
-	int c;
+	int rc;
 
 	*o = (struct ip_opts){.ports = 16, .cpu = -1};
-	while ((c = getopt_long(argc, argv, "n:d:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			o->ports = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'd':
-			o->secs = strtod(optarg, NULL);
-			break;
-		case 'C':
-			o->cpu = atoi(optarg);
-			break;
-		case 'B':
-			o->busy = true;
-			break;
-		case 'V':
-			o->virtio = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
+	rc = bench_getopt(argc, argv, opts);
+	if (rc > 0) {
+		usage(stdout);
+		exit(0);
 	}
-	if (argc - optind != 1 || !o->ports || o->ports > IP_MAX_PORTS || !(o->secs >= 0)) {
+	if (rc < 0 || argc - optind != 1 || !o->ports || o->ports > IP_MAX_PORTS ||
+	    !(o->secs >= 0)) {
 		usage(stderr);
 		return -1;
 	}

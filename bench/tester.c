@@ -14,7 +14,6 @@
  * JSON line on stdout: sent, received, lost (sent - received after a
  * 200 ms drain), reordered, delivered_mpps, offered_mpps.
  */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,33 +34,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option longs[] = {{"cpu", required_argument, NULL, 'c'},
-					      {NULL, 0, NULL, 0}};
 	unsigned size = 64;
 	double secs = 5, wait_s = 10, rate = 0;
-	int cpu = -1, c;
+	int cpu = -1;
+	const struct bench_opt opts[] = {
+	    {NULL, 's', BENCH_UINT, &size},   {NULL, 'd', BENCH_DOUBLE, &secs},
+	    {NULL, 'r', BENCH_DOUBLE, &rate}, {NULL, 'w', BENCH_DOUBLE, &wait_s},
+	    {"cpu", 'c', BENCH_INT, &cpu},    {NULL, 0, BENCH_END, NULL},
+	};
 
-	while ((c = getopt_long(argc, argv, "s:d:r:w:c:", longs, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			size = (unsigned)atoi(optarg);
-			break;
-		case 'd':
-			secs = atof(optarg);
-			break;
-		case 'r':
-			rate = atof(optarg);
-			break;
-		case 'w':
-			wait_s = atof(optarg);
-			break;
-		case 'c':
-			cpu = atoi(optarg);
-			break;
-		default:
-			usage();
-		}
-	}
+	if (bench_getopt(argc, argv, opts))
+		usage(); /* -h too: the usage is short */
 	if (argc - optind != 2 || size < 60 || size > 9018)
 		usage();
 	/* Unpinned is still a measurement (of a noisier kind): go on. */

@@ -24,7 +24,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -227,54 +226,22 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct up_opts *o)
 {
-	static const struct option lo[] = {
-	    {"busy", no_argument, NULL, 'B'},
-	    {"cpu", required_argument, NULL, 'C'},
-	    {"warmup", required_argument, NULL, 'W'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {NULL, 'a', BENCH_STR, &o->addr},	    {NULL, 'p', BENCH_UINT, &o->port},
+	    {NULL, 'n', BENCH_ULONG, &o->count},    {NULL, 's', BENCH_UINT, &o->size},
+	    {NULL, 'r', BENCH_DOUBLE, &o->rate},    {NULL, 'd', BENCH_DOUBLE, &o->secs},
+	    {"busy", 0, BENCH_FLAG, &o->busy},	    {"cpu", 0, BENCH_INT, &o->cpu},
+	    {"warmup", 0, BENCH_ULONG, &o->warmup}, {NULL, 0, BENCH_END, NULL},
 	};
-	int c;
+	int rc;
 
 	*o = (struct up_opts){.port = 7777, .size = 64, .count = 20000, .warmup = 1000, .cpu = -1};
-	while ((c = getopt_long(argc, argv, "a:p:n:s:r:d:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			o->addr = optarg;
-			break;
-		case 'p':
-			o->port = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'n':
-			o->count = strtoul(optarg, NULL, 0);
-			break;
-		case 's':
-			o->size = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'r':
-			o->rate = strtod(optarg, NULL);
-			break;
-		case 'd':
-			o->secs = strtod(optarg, NULL);
-			break;
-		case 'B':
-			o->busy = true;
-			break;
-		case 'C':
-			o->cpu = atoi(optarg);
-			break;
-		case 'W':
-			o->warmup = strtoul(optarg, NULL, 0);
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
+	rc = bench_getopt(argc, argv, opts);
+	if (rc > 0) {
+		usage(stdout);
+		exit(0);
 	}
-	if (argc - optind != 1 || !o->addr || !o->port || o->port > 65535 ||
+	if (rc < 0 || argc - optind != 1 || !o->addr || !o->port || o->port > 65535 ||
 	    o->size < UP_MIN_SIZE || o->size > UP_MAX_SIZE || !o->count || !(o->rate >= 0)) {
 		usage(stderr);
 		return -1;
