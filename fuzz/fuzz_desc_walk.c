@@ -45,9 +45,8 @@
 static uint8_t drv_ring[3 * 4096] __attribute__((aligned(4096)));
 static uint8_t drv_bufs[256 * DRV_STRIDE];
 
-static void setup(void)
+static void check_layout(void)
 {
-	walk_setup("fuzz_desc_walk");
 	CHECK(pb_vring_desc_size(256) <= AVAIL_GPA - DESC_GPA);
 	CHECK(pb_vring_avail_size(256) <= USED_GPA - AVAIL_GPA);
 	CHECK(USED_GPA + pb_vring_used_size(256) <= DATA0_GPA);
@@ -60,9 +59,11 @@ static void check_chain(const struct pb_vq_dev *vq, const struct pb_vq_chain *c,
 	walk_check_segments(c, rc);
 }
 
-static void device_mode(uint8_t cfg, uint16_t num, uint16_t base, const uint8_t *delta,
-			const uint8_t *in, size_t left)
+static void device_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uint8_t *in,
+			size_t left)
 {
+	uint16_t base = (uint16_t)(hdr[1] | hdr[2] << 8);
+	const uint8_t *delta = hdr + 3; /* avail/used idx steps, one a round */
 	static struct pb_vq_dev vq;
 	static struct pb_vq_chain chain;
 	uint8_t *avail = walk_host(AVAIL_GPA);
@@ -74,13 +75,9 @@ static void device_mode(uint8_t cfg, uint16_t num, uint16_t base, const uint8_t 
 	size_t half = left / 2;
 	size_t n0 = half < R0_GPA + R0_SIZE - DATA0_GPA ? half : R0_GPA + R0_SIZE - DATA0_GPA;
 	size_t n1 = left - half < R1_SIZE ? left - half : R1_SIZE;
-	memcpy(walk_host(DATA0_GPA), in, n0);
-	memcpy(walk_host(DATA1_GPA), in + half, n1);
-	if (cfg & CFG_COMPACT) {
+	if (cfg & CFG_COMPACT)
 		walk_compact(walk_host(DESC_GPA), pb_vring_desc_size(num));
-		walk_compact(walk_host(DATA0_GPA), n0);
-		walk_compact(walk_host(DATA1_GPA), n1);
-	}
+	walk_load_data(cfg, in, n0, in + half, n1);
 
 	vq.callfd = (cfg & CFG_NOTIFY) ? walk_efd : -1;
 	int rc =
@@ -127,9 +124,11 @@ static void device_mode(uint8_t cfg, uint16_t num, uint16_t base, const uint8_t 
 	pb_vq_dev_detach(&vq);
 }
 
-static void driver_mode(uint8_t cfg, uint16_t num, uint16_t base, const uint8_t *delta,
-			const uint8_t *in, size_t left)
+static void driver_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uint8_t *in,
+			size_t left)
 {
+	uint16_t base = (uint16_t)(hdr[1] | hdr[2] << 8);
+	const uint8_t *delta = hdr + 3; /* avail/used idx steps, one a round */
 	static struct pb_vq_drv vq;
 	bool rx = base & 1; /* no base index on this side: bit 0 picks RX */
 	bool shadow[256] = {false};
@@ -183,21 +182,17 @@ static void driver_mode(uint8_t cfg, uint16_t num, uint16_t base, const uint8_t 
 	pb_vq_drv_fini(&vq);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* 2..256: split rings are powers of two. */
+static uint16_t ring_size(uint8_t cfg)
 {
-	if (!walk_mem)
-		setup();
-	if (size < HDR_LEN)
-		return 0;
-
-	uint8_t cfg = data[0];
-	uint16_t num = (uint16_t)(2u << ((cfg >> 3) & 7)); /* 2..256 */
-	uint16_t base = (uint16_t)(data[1] | data[2] << 8);
-	const uint8_t *delta = data + 3;
-
-	if (cfg & CFG_DRIVER)
-		driver_mode(cfg, num, base, delta, data + HDR_LEN, size - HDR_LEN);
-	else
-		device_mode(cfg, num, base, delta, data + HDR_LEN, size - HDR_LEN);
-	return 0;
+	return (uint16_t)(2u << ((cfg >> 3) & 7));
 }
+
+const struct walk_harness walk_harness = {
+    .name = "fuzz_desc_walk",
+    .hdr_len = HDR_LEN,
+    .check_layout = check_layout,
+    .ring_size = ring_size,
+    .device = device_mode,
+    .driver = driver_mode,
+};

@@ -61,9 +61,8 @@ static const uint16_t sizes[8] = {1, 2, 3, 5, 8, 16, 64, 256};
 static uint8_t drv_ring[6 * 4096] __attribute__((aligned(4096)));
 static uint8_t drv_bufs[256 * DRV_STRIDE] __attribute__((aligned(64)));
 
-static void setup(void)
+static void check_layout(void)
 {
-	walk_setup("fuzz_packed_walk");
 	CHECK(sizeof(struct vring_packed_desc) * 256 <= DRIVER_GPA - DESC_GPA);
 	CHECK(pb_pq_drv_ring_size(256) <= sizeof(drv_ring));
 }
@@ -120,13 +119,8 @@ static void device_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uin
 	size_t data = left > 2 * 0x3000 ? 2 * 0x3000 : left;
 	size_t half = data / 2;
 	size_t n0 = half, n1 = data - half;
-	memcpy(walk_host(DATA0_GPA), in + left - data, n0);
-	memcpy(walk_host(DATA1_GPA), in + left - data + half, n1);
+	walk_load_data(cfg, in + left - data, n0, in + left - data + half, n1);
 	left -= data;
-	if (cfg & CFG_COMPACT) {
-		walk_compact(walk_host(DATA0_GPA), n0);
-		walk_compact(walk_host(DATA1_GPA), n1);
-	}
 
 	vq.callfd = (cfg & CFG_NOTIFY) ? walk_efd : -1;
 	int rc =
@@ -278,19 +272,16 @@ static void driver_mode(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uin
 	pb_pq_drv_fini(&vq);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static uint16_t ring_size(uint8_t cfg)
 {
-	if (!walk_mem)
-		setup();
-	if (size < HDR_LEN)
-		return 0;
-
-	uint8_t cfg = data[0];
-	uint16_t num = sizes[(cfg >> 3) & 7];
-
-	if (cfg & CFG_DRIVER)
-		driver_mode(cfg, num, data, data + HDR_LEN, size - HDR_LEN);
-	else
-		device_mode(cfg, num, data, data + HDR_LEN, size - HDR_LEN);
-	return 0;
+	return sizes[(cfg >> 3) & 7];
 }
+
+const struct walk_harness walk_harness = {
+    .name = "fuzz_packed_walk",
+    .hdr_len = HDR_LEN,
+    .check_layout = check_layout,
+    .ring_size = ring_size,
+    .device = device_mode,
+    .driver = driver_mode,
+};

@@ -73,6 +73,17 @@ void walk_compact(uint8_t *p, size_t len)
 	}
 }
 
+void walk_load_data(uint8_t cfg, const uint8_t *src0, size_t n0, const uint8_t *src1, size_t n1)
+{
+	CHECK(n0 <= R0_GPA + R0_SIZE - DATA0_GPA && n1 <= R1_SIZE);
+	memcpy(walk_host(DATA0_GPA), src0, n0);
+	memcpy(walk_host(DATA1_GPA), src1, n1);
+	if (cfg & CFG_COMPACT) {
+		walk_compact(walk_host(DATA0_GPA), n0);
+		walk_compact(walk_host(DATA1_GPA), n1);
+	}
+}
+
 /* [p, p+len) lies inside one region's mapping. */
 static bool in_guest(const uint8_t *p, uint32_t len)
 {
@@ -123,4 +134,27 @@ void walk_drain_eventfd(void)
 	if (read(walk_efd, &v, sizeof(v)) < 0) {
 		/* not signalled */
 	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct walk_harness *h = &walk_harness;
+
+	if (!walk_mem) {
+		walk_setup(h->name);
+		h->check_layout();
+	}
+	if (size < h->hdr_len)
+		return 0;
+
+	uint8_t cfg = data[0];
+	uint16_t num = h->ring_size(cfg);
+
+	if (cfg & CFG_DRIVER)
+		h->driver(cfg, num, data, data + h->hdr_len, size - h->hdr_len);
+	else
+		h->device(cfg, num, data, data + h->hdr_len, size - h->hdr_len);
+	return 0;
 }

@@ -26,8 +26,6 @@
 #include "mem/guest_mem.h"
 #include "ring/split_device.h" /* struct pb_vq_chain */
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* Not assert(): must hold whatever NDEBUG says. */
 #define CHECK(x)                                                                                   \
 	do {                                                                                       \
@@ -79,6 +77,10 @@ void walk_take(uint8_t *dst, size_t len, const uint8_t **in, size_t *left);
  * (split and packed descriptors both start with le64 addr, le32 len), so
  * that valid addresses (all below 64 KiB here) are easy to reach. */
 void walk_compact(uint8_t *p, size_t len);
+/* Fill the data areas where indirect tables and buffers live: @n0 bytes
+ * from @src0 into area 0, @n1 from @src1 into area 1, compacted in compact
+ * mode (cfg). */
+void walk_load_data(uint8_t cfg, const uint8_t *src0, size_t n0, const uint8_t *src1, size_t n1);
 /* The segments of a popped chain: each non-empty and wholly inside one
  * region's mapping (ASan cannot see past an mmap, so this is checked by
  * hand), every byte read (readable) or written (writable), and the chain's
@@ -86,5 +88,26 @@ void walk_compact(uint8_t *p, size_t len);
 void walk_check_segments(const struct pb_vq_chain *c, int rc);
 /* Read the eventfd back to 0, signalled or not. */
 void walk_drain_eventfd(void);
+
+/*
+ * One harness, the ring layout it fuzzes: walk_common.c's fuzzer entry
+ * sets up guest memory, reads the header's first byte (cfg) and hands the
+ * input to device() or (CFG_DRIVER) driver() with the ring size the
+ * harness reads from cfg. @hdr is the whole header (hdr_len bytes); @in
+ * the rest of the input.
+ */
+struct walk_harness {
+	const char *name;
+	size_t hdr_len;
+	void (*check_layout)(void); /* once, after guest memory is set up */
+	uint16_t (*ring_size)(uint8_t cfg);
+	void (*device)(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uint8_t *in,
+		       size_t left);
+	void (*driver)(uint8_t cfg, uint16_t num, const uint8_t *hdr, const uint8_t *in,
+		       size_t left);
+};
+
+/* Defined by the harness linked with walk_common.c. */
+extern const struct walk_harness walk_harness;
 
 #endif
