@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -77,6 +78,51 @@ static int add_address(struct nl_sock *sk, int ifindex, const char *cidr, struct
 	if (r < 0 && r != -NLE_EXIST)
 		return cni_fail(e, CNI_E_NETNS, "adding address %s: %s", cidr, nl_geterror(r));
 	return 0;
+}
+
+/* IPv6 addresses are tentative until duplicate address detection has
+ * passed (a second or two), and a tentative address cannot be used: wait
+ * until none on the link is, so that the container can talk as soon as ADD
+ * returns (as the reference plugins do), and say so if one is a
+ * duplicate. IPv4 addresses have none of this: they pass at once. */
+#define DAD_WAIT_MS 10000
+
+static int settle_addresses(struct nl_sock *sk, int ifindex, struct cni_err *e)
+{
+	for (int waited = 0;; waited += 50) {
+		struct nl_cache *cache;
+		bool tentative = false;
+		int r = rtnl_addr_alloc_cache(sk, &cache);
+		if (r < 0)
+			return cni_fail(e, CNI_E_NETNS, "reading addresses: %s", nl_geterror(r));
+		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+			struct rtnl_addr *a = (struct rtnl_addr *)o;
+			unsigned flags = rtnl_addr_get_flags(a);
+			if (rtnl_addr_get_ifindex(a) != ifindex ||
+			    rtnl_addr_get_family(a) != AF_INET6)
+				continue;
+			if (flags & IFA_F_DADFAILED) {
+				char buf[INET6_ADDRSTRLEN + 8];
+				nl_addr2str(rtnl_addr_get_local(a), buf, sizeof(buf));
+				nl_cache_free(cache);
+				return cni_fail(e, CNI_E_NETNS,
+						"address %s is in use on the network (duplicate "
+						"address detection failed)",
+						buf);
+			}
+			if (flags & IFA_F_TENTATIVE)
+				tentative = true;
+		}
+		nl_cache_free(cache);
+		if (!tentative)
+			return 0;
+		if (waited >= DAD_WAIT_MS)
+			return cni_fail(e, CNI_E_NETNS,
+					"IPv6 addresses still tentative after %d s (duplicate "
+					"address detection)",
+					DAD_WAIT_MS / 1000);
+		usleep(50 * 1000);
+	}
 }
 
 /* A route {dst, gw}; without gw, through the IPAM address's gateway of the
@@ -168,6 +214,8 @@ int cni_netns_setup(const char *netns, const char *ifname, json_t *ipam_result, 
 		if (!cidr || add_address(sk, ifindex, cidr, e) < 0)
 			goto out;
 	}
+	if (settle_addresses(sk, ifindex, e) < 0)
+		goto out;
 	json_array_foreach(json_object_get(ipam_result, "routes"), i, rt)
 	{
 		if (add_route(sk, ifindex, rt, ips, e) < 0)

@@ -187,6 +187,56 @@ grep -E '^\| `mtu` \|' "$(dirname "$0")/../../docs/CNI.md" | grep -q '68\.\.9000
 	fail "docs/CNI.md's mtu row does not say 68..9000"
 log "ok: mtu outside 68..9000 refused (7) with no IPAM call and no port; 9000 made"
 
+# ---- an IPAM plugin that answers nonsense: code 103, nothing left. Its
+# address has a leading-zero prefix, which libnl would read as octal.
+printf '#!/bin/sh\ncat >/dev/null\necho %s\n' \
+	"'{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.9.9.9/024\"}]}'" >"$D/cnipath/bad-ipam"
+chmod +x "$D/cnipath/bad-ipam"
+before=$(snap)
+cni_err ADD "$(conf 1.1.0 | sed 's/"type":"host-local"/"type":"bad-ipam"/')" 103 \
+	"IPAM plugin bad-ipam: ips\[0\]\.address is not ADDR/LEN" \
+	CNI_CONTAINERID=badipam CNI_NETNS="$(cni_ns c)" CNI_IFNAME=eth0 CNI_PATH="$D/cnipath"
+! grep -q "added $MODE:badipam" "$D/patchbayd.log" || fail "a port was made for a bad IPAM answer"
+[ "$before" = "$(snap)" ] || fail "a bad IPAM answer changed something"
+
+# ---- IPv6 (tap): a dual-stack network, host-local with an IPv4 and an
+# IPv6 range; D and E ping each other over both through patchbayd.
+if [ "$MODE" = tap ]; then
+	NET6=pbv6$$
+	SUB6="fd00:$(printf %x $(($$ % 65536)))::/64"
+	conf6()
+	{
+		printf '{"cniVersion":"1.1.0","name":"%s","type":"patchbay-cni","mode":"tap",
+		"runDir":"%s","stateDir":"%s","ipam":{"type":"host-local","dataDir":"%s",
+		"ranges":[[{"subnet":"10.199.%d.0/24"}],[{"subnet":"%s"}]]}%s}' "$NET6" "$RUN" \
+			"$D/state" "$D/ipam" $(($$ % 250)) "$SUB6" "${1:+,$1}"
+	}
+	cni_netns d
+	cni_netns e
+	cni_ok ADD "$(conf6)" d.json CNI_CONTAINERID=dddd6 CNI_NETNS="$(cni_ns d)" CNI_IFNAME=eth0
+	PORT_D="tap:dddd6-eth0-$(cni_hash "$NET6")"
+	cni_ok ADD "$(conf6 "\"patch\":[\"$PORT_D\"]")" e.json CNI_CONTAINERID=eeee6 CNI_NETNS="$(cni_ns e)" CNI_IFNAME=eth0
+	V6_D=$(cni_get d.json '[i["address"] for i in r["ips"] if ":" in i["address"]][0]')
+	V4_D=$(cni_get d.json '[i["address"] for i in r["ips"] if ":" not in i["address"]][0]')
+	expect_eq "D's result: two ips, both on interface 0" "$(cni_get d.json '[i["interface"] for i in r["ips"]]')" "[0, 0]"
+	ip -n "$(cni_nsname d)" -6 -o addr show eth0 scope global | grep -q "inet6 $V6_D " ||
+		fail "eth0 in D lacks $V6_D: $(ip -n "$(cni_nsname d)" -6 -o addr show eth0)"
+	# ADD waited for DAD: the addresses are usable, none tentative.
+	t=$(ip -n "$(cni_nsname d)" -6 addr show tentative; ip -n "$(cni_nsname e)" -6 addr show tentative)
+	[ -z "$t" ] || fail "ADD returned with tentative addresses: $t"
+	ip netns exec "$(cni_nsname e)" ping -6 -c 3 -i 0.2 -W 2 "${V6_D%/*}" >"$D/ping6.log" 2>&1 ||
+		fail "E cannot ping D over IPv6 through patchbayd: $(cat "$D/ping6.log")"
+	ip netns exec "$(cni_nsname e)" ping -c 2 -i 0.2 -W 2 "${V4_D%/*}" >"$D/ping4.log" 2>&1 ||
+		fail "E cannot ping D over IPv4 on the dual-stack network: $(cat "$D/ping4.log")"
+	expect_ge "frames patchbayd moved E -> D" "$(pbd_stat "$PORT_D" tx_frames)" 5
+	cni_ok CHECK "$(conf6 "\"prevResult\":$(cat "$D/d.json")")" - CNI_CONTAINERID=dddd6 CNI_NETNS="$(cni_ns d)" CNI_IFNAME=eth0
+	cni_ok DEL "$(conf6)" - CNI_CONTAINERID=eeee6 CNI_NETNS="$(cni_ns e)" CNI_IFNAME=eth0
+	cni_ok DEL "$(conf6)" - CNI_CONTAINERID=dddd6 CNI_NETNS="$(cni_ns d)" CNI_IFNAME=eth0
+	[ ! -e "$D/ipam/$NET6/${V6_D%/*}" ] || fail "DEL left D's IPv6 lease"
+	[ -z "$(ls "$D/state/$NET6")" ] || fail "state left after DEL: $(ls "$D/state/$NET6")"
+	log "ok: dual-stack tap network: ping -6 and ping between two containers through patchbayd"
+fi
+
 # ---- GC: only A is valid; B goes (port, lease, state, socket directory)
 cni_ok GC "$(conf 1.1.0 "\"cni.dev/valid-attachments\":[{\"containerID\":\"$CID_A\",\"ifname\":\"eth0\"}]")" -
 expect_eq "ports after GC" "$(pbd_json status | py 'print(" ".join(p["name"] for p in s["ports"]))')" "$PORT_A"
