@@ -111,7 +111,7 @@ echo "demo: pbrun --name receiver --port vhost:receiver -- pbgen rx virtio:{port
 "$PBRUN" "${RUN_ARGS[@]}" --name receiver --no-prefix --port vhost:receiver -- \
 	"$PBGEN" rx 'virtio:{port0}' -q --idle-timeout 2 >"$DIR/rx.json" 2>"$DIR/rx.log" &
 RX=$!
-PIDS+=($RX)
+PIDS+=("$RX")
 echo "demo: pbrun --name l2fwd --port vhost:fwd-in --port vhost:fwd-out -- l2fwd virtio:{port0} virtio:{port1}"
 "$PBRUN" "${RUN_ARGS[@]}" --name l2fwd --port vhost:fwd-in --port vhost:fwd-out -- \
 	"$L2FWD" 'virtio:{port0}' 'virtio:{port1}' >"$DIR/l2fwd.log" 2>&1 &
@@ -124,7 +124,7 @@ echo "demo: pbrun --name sender --port vhost:sender -- pbgen tx virtio:{port0} -
 "$PBRUN" "${RUN_ARGS[@]}" --name sender --no-prefix --port vhost:sender -- \
 	"$PBGEN" tx 'virtio:{port0}' -q -s "$SIZE" -r "$RATE" -d "$SECS" >"$DIR/tx.json" 2>"$DIR/tx.log" &
 TX=$!
-PIDS+=($TX)
+PIDS+=("$TX")
 sleep 1
 echo
 pb stats -w --count $((SECS - 2)) || true
@@ -158,7 +158,7 @@ AFTER=$(snapshot)
 RUNDIR=${RUN:-/run/patchbay}
 LEFT=$(find "$RUNDIR/pbrun" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 SOCKS=$(find "$RUNDIR" -maxdepth 1 -name '*.sock' 2>/dev/null | wc -l)
-echo "demo: left behind: $LEFT pbrun instances, $SOCKS sockets; before/after: $(echo $BEFORE) / $(echo $AFTER)"
+echo "demo: left behind: $LEFT pbrun instances, $SOCKS sockets; before/after: ${BEFORE//$'\n'/ } / ${AFTER//$'\n'/ }"
 rc=0
 if ((GOT == 0 || GOT != SENT || LOST > 0 || REORD > 0 || BAD > 0)); then
 	echo "demo: FAILED: frames lost or out of order" >&2

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# shellcheck.sh SRCDIR - every tracked shell script is shellcheck clean
+# tests/docs/shellcheck.sh SRCDIR - every tracked shell script is shellcheck clean
 # (suite 'docs'): `git ls-files '*.sh'`, and the tracked files without the
 # suffix whose first line is a sh or bash shebang. Each is checked from the
 # source root with -x (sourced files are followed) and --source-path=SCRIPTDIR
 # (so `. "$(dirname "$0")/../lib/common.sh"` resolves), at every severity.
 # An exception is made at its line, with its reason:
 #   # shellcheck disable=SC2086 # opts is a list of words on purpose
-# shellcheck comes from scripts/setup.sh; a missing one is a failure.
+# The shellcheck program comes from scripts/setup.sh; a missing one is a failure.
 set -u
 set -o pipefail
 
