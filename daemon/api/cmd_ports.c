@@ -17,23 +17,30 @@ static const char *home_text(int home, char *buf, size_t len)
 	return home == PBD_HOME_LINK ? "link" : "moving";
 }
 
+/*
+ * Every counter of the library's list under its own name, then the
+ * daemon's view: drops by reason (the library's rx_dropped and the frames
+ * lost to a broken peer are one reason to an operator) and faults.
+ */
 json_t *pbd_port_stats_json(const struct pbd_port *p)
 {
 	struct pb_port_stats st;
 	struct pbd_port_ctr c;
 
 	pbd_port_read_stats(p, &st, &c);
-	json_t *drops = json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I}", "no_patch", (json_int_t)c.drop_no_patch, "dest_down",
-	    (json_int_t)c.drop_dest_down, "no_buffer", (json_int_t)(c.drop_no_buffer),
-	    "peer_broken", (json_int_t)(c.drop_broken + st.rx_dropped), "too_big",
-	    (json_int_t)st.tx_dropped, "tx_ring_full_events", (json_int_t)st.tx_full);
-	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "rx_frames",
-			 (json_int_t)st.rx_frames, "rx_bytes", (json_int_t)st.rx_bytes, "tx_frames",
-			 (json_int_t)st.tx_frames, "tx_bytes", (json_int_t)st.tx_bytes, "drops",
-			 drops, "peer_errors", (json_int_t)st.peer_errors, "faults",
-			 (json_int_t)c.faults, "connects", (json_int_t)st.connects, "disconnects",
-			 (json_int_t)st.disconnects);
+	json_t *o = json_object();
+#define FIELD(field, doc) json_object_set_new(o, #field, json_integer((json_int_t)st.field));
+	PB_PORT_STATS_FIELDS(FIELD)
+#undef FIELD
+	json_object_set_new(
+	    o, "drops",
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "no_patch", (json_int_t)c.drop_no_patch,
+		      "dest_down", (json_int_t)c.drop_dest_down, "no_buffer",
+		      (json_int_t)c.drop_no_buffer, "peer_broken",
+		      (json_int_t)(c.drop_broken + st.rx_dropped), "too_big",
+		      (json_int_t)st.tx_dropped, "tx_ring_full_events", (json_int_t)st.tx_full));
+	json_object_set_new(o, "faults", json_integer((json_int_t)c.faults));
+	return o;
 }
 
 json_t *pbd_port_json(struct pbd_panel *pn, const struct pbd_port *p, bool with_stats)

@@ -17,58 +17,74 @@
 #include "common/cmdtab.h"
 #include "api/http.h"
 
-/* One port's figures, read once so every family sees the same snapshot. */
+/*
+ * A port's figures, one slot per counter of both lists (the library's
+ * PB_PORT_STATS_FIELDS, the daemon's PBD_PORT_CTR_FIELDS) and a few the
+ * families below derive; read once so every family sees the same snapshot.
+ */
+enum {
+#define SLOT(field, doc) S_##field,
+	PB_PORT_STATS_FIELDS(SLOT) PBD_PORT_CTR_FIELDS(SLOT)
+#undef SLOT
+	    S_COUNTERS, /* the slots above are counters as they are */
+	S_PEER_BROKEN = S_COUNTERS,
+	S_UP,
+	S_SLOTS,
+};
+
 struct port_sample {
 	const struct pbd_port *p;
-	uint64_t v[16];
+	uint64_t v[S_SLOTS];
 };
 
-enum {
-	S_RX_FRAMES,
-	S_RX_BYTES,
-	S_TX_FRAMES,
-	S_TX_BYTES,
-	S_NO_PATCH,
-	S_DEST_DOWN,
-	S_NO_BUFFER,
-	S_PEER_BROKEN,
-	S_TOO_BIG,
-	S_RING_FULL,
-	S_CONNECTS,
-	S_DISCONNECTS,
-	S_PEER_ERRORS,
-	S_FAULTS,
-	S_UP,
-};
-
-/* Families with a `reason` label are listed together, one line each. */
+/*
+ * The families an operator reads, with the names docs/REST.md promises.
+ * Families with a `reason` label are listed together, one line each. A
+ * counter no family here shows is still exported, under its own name (see
+ * other_counters()), so one added to either list is never missed.
+ */
 static const struct {
 	const char *name, *type, *help, *reason;
 	unsigned field;
 } port_families[] = {
     {"patchbay_port_up", "gauge", "1 while the port's peer is connected and its queues run", NULL,
      S_UP},
-    {"patchbay_port_rx_frames_total", "counter", "Frames received on the port", NULL, S_RX_FRAMES},
+    {"patchbay_port_rx_frames_total", "counter", "Frames received on the port", NULL, S_rx_frames},
     {"patchbay_port_rx_bytes_total", "counter", "Bytes of the frames received on the port", NULL,
-     S_RX_BYTES},
-    {"patchbay_port_tx_frames_total", "counter", "Frames sent on the port", NULL, S_TX_FRAMES},
+     S_rx_bytes},
+    {"patchbay_port_tx_frames_total", "counter", "Frames sent on the port", NULL, S_tx_frames},
     {"patchbay_port_tx_bytes_total", "counter", "Bytes of the frames sent on the port", NULL,
-     S_TX_BYTES},
+     S_tx_bytes},
     {"patchbay_port_drops_total", "counter", "Frames dropped at the port, by reason", "no_patch",
-     S_NO_PATCH},
-    {"patchbay_port_drops_total", NULL, NULL, "dest_down", S_DEST_DOWN},
-    {"patchbay_port_drops_total", NULL, NULL, "no_buffer", S_NO_BUFFER},
+     S_drop_no_patch},
+    {"patchbay_port_drops_total", NULL, NULL, "dest_down", S_drop_dest_down},
+    {"patchbay_port_drops_total", NULL, NULL, "no_buffer", S_drop_no_buffer},
     {"patchbay_port_drops_total", NULL, NULL, "peer_broken", S_PEER_BROKEN},
-    {"patchbay_port_drops_total", NULL, NULL, "too_big", S_TOO_BIG},
+    {"patchbay_port_drops_total", NULL, NULL, "too_big", S_tx_dropped},
     {"patchbay_port_tx_ring_full_events_total", "counter",
-     "Sends that found the peer's ring full (backpressure, not drops)", NULL, S_RING_FULL},
-    {"patchbay_port_connects_total", "counter", "Times the port came up", NULL, S_CONNECTS},
-    {"patchbay_port_disconnects_total", "counter", "Times the port went down", NULL, S_DISCONNECTS},
+     "Sends that found the peer's ring full (backpressure, not drops)", NULL, S_tx_full},
+    {"patchbay_port_connects_total", "counter", "Times the port came up", NULL, S_connects},
+    {"patchbay_port_disconnects_total", "counter", "Times the port went down", NULL, S_disconnects},
     {"patchbay_port_peer_errors_total", "counter",
-     "Protocol violations by the peer (each breaks the link)", NULL, S_PEER_ERRORS},
+     "Protocol violations by the peer (each breaks the link)", NULL, S_peer_errors},
     {"patchbay_port_faults_total", "counter",
-     "Memory faults the peer caused (its shared memory vanished)", NULL, S_FAULTS},
+     "Memory faults the peer caused (its shared memory vanished)", NULL, S_faults},
 };
+
+/* The counters as the lists name and describe them, for the catch-all. */
+static const struct {
+	const char *field, *doc;
+} counters[S_COUNTERS] = {
+#define ROW(field, doc) {#field, doc},
+    PB_PORT_STATS_FIELDS(ROW) PBD_PORT_CTR_FIELDS(ROW)
+#undef ROW
+};
+
+/* Counters that a derived slot already shows (in peer_broken). */
+static bool derived_from(unsigned slot)
+{
+	return slot == S_rx_dropped || slot == S_drop_broken;
+}
 
 static void sample_port(const struct pbd_port *p, struct port_sample *s)
 {
@@ -78,20 +94,13 @@ static void sample_port(const struct pbd_port *p, struct port_sample *s)
 	pbd_port_read_raw(p, &st, &c);
 	memset(s, 0, sizeof(*s));
 	s->p = p;
-	s->v[S_RX_FRAMES] = st.rx_frames;
-	s->v[S_RX_BYTES] = st.rx_bytes;
-	s->v[S_TX_FRAMES] = st.tx_frames;
-	s->v[S_TX_BYTES] = st.tx_bytes;
-	s->v[S_NO_PATCH] = c.drop_no_patch;
-	s->v[S_DEST_DOWN] = c.drop_dest_down;
-	s->v[S_NO_BUFFER] = c.drop_no_buffer;
+#define TAKE(field, doc) s->v[S_##field] = st.field;
+	PB_PORT_STATS_FIELDS(TAKE)
+#undef TAKE
+#define TAKE(field, doc) s->v[S_##field] = c.field;
+	PBD_PORT_CTR_FIELDS(TAKE)
+#undef TAKE
 	s->v[S_PEER_BROKEN] = c.drop_broken + st.rx_dropped; /* as `stats` counts them */
-	s->v[S_TOO_BIG] = st.tx_dropped;
-	s->v[S_RING_FULL] = st.tx_full;
-	s->v[S_CONNECTS] = st.connects;
-	s->v[S_DISCONNECTS] = st.disconnects;
-	s->v[S_PEER_ERRORS] = st.peer_errors;
-	s->v[S_FAULTS] = c.faults;
 	s->v[S_UP] = pbd_port_is_up(p);
 }
 
@@ -111,6 +120,37 @@ static void label_value(FILE *f, const char *s)
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void port_lines(FILE *f, const char *name, const char *reason, unsigned slot,
+		       const struct port_sample *samples, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(f, "%s{port=\"", name);
+		label_value(f, samples[i].p->name);
+		fprintf(f, "\",type=\"%s\"", samples[i].p->type->name);
+		if (reason)
+			fprintf(f, ",reason=\"%s\"", reason);
+		fprintf(f, "} %llu\n", (unsigned long long)samples[i].v[slot]);
+	}
+}
+
+/* patchbay_port_FIELD_total for each counter no family above shows. */
+static void other_counters(FILE *f, const struct port_sample *samples, unsigned n)
+{
+	bool shown[S_SLOTS] = {false};
+	char name[96];
+
+	for (size_t k = 0; k < sizeof(port_families) / sizeof(port_families[0]); k++)
+		shown[port_families[k].field] = true;
+	for (unsigned c = 0; c < S_COUNTERS; c++) {
+		if (shown[c] || derived_from(c))
+			continue;
+		snprintf(name, sizeof(name), "patchbay_port_%s_total", counters[c].field);
+		fprintf(f, "# HELP %s Port counter: %s.\n# TYPE %s counter\n", name,
+			counters[c].doc, name);
+		port_lines(f, name, NULL, c, samples, n);
+	}
 }
 
 static void ports(FILE *f, struct pbd_panel *pn)
@@ -133,16 +173,10 @@ static void ports(FILE *f, struct pbd_panel *pn)
 		if (port_families[k].help)
 			family(f, port_families[k].name, port_families[k].type,
 			       port_families[k].help);
-		for (unsigned i = 0; i < n; i++) {
-			fprintf(f, "%s{port=\"", port_families[k].name);
-			label_value(f, samples[i].p->name);
-			fprintf(f, "\",type=\"%s\"", samples[i].p->type->name);
-			if (port_families[k].reason)
-				fprintf(f, ",reason=\"%s\"", port_families[k].reason);
-			fprintf(f, "} %llu\n",
-				(unsigned long long)samples[i].v[port_families[k].field]);
-		}
+		port_lines(f, port_families[k].name, port_families[k].reason,
+			   port_families[k].field, samples, n);
 	}
+	other_counters(f, samples, n);
 }
 
 static void workers(FILE *f, struct pbd_panel *pn)

@@ -439,11 +439,9 @@ void pbd_port_read_raw(const struct pbd_port *p, struct pb_port_stats *st, struc
 	const struct pbd_port_ctr *c = &p->ctr;
 
 	p->type->stats(p, st);
-	ctr->drop_no_patch = PBD_PEEK(c->drop_no_patch);
-	ctr->drop_dest_down = PBD_PEEK(c->drop_dest_down);
-	ctr->drop_no_buffer = PBD_PEEK(c->drop_no_buffer);
-	ctr->drop_broken = PBD_PEEK(c->drop_broken);
-	ctr->faults = PBD_PEEK(c->faults);
+#define PEEK(field, doc) ctr->field = PBD_PEEK(c->field);
+	PBD_PORT_CTR_FIELDS(PEEK)
+#undef PEEK
 }
 
 void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,
@@ -457,11 +455,9 @@ void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,
 #define SUB(field, doc) st->field -= lb->field;
 	PB_PORT_STATS_FIELDS(SUB)
 #undef SUB
-	ctr->drop_no_patch -= b->drop_no_patch;
-	ctr->drop_dest_down -= b->drop_dest_down;
-	ctr->drop_no_buffer -= b->drop_no_buffer;
-	ctr->drop_broken -= b->drop_broken;
-	ctr->faults -= b->faults;
+#define SUB(field, doc) ctr->field -= b->field;
+	PBD_PORT_CTR_FIELDS(SUB)
+#undef SUB
 }
 
 void pbd_panel_clear(struct pbd_panel *pn, struct pbd_port *only)

@@ -31,13 +31,20 @@ struct pbd_port;
 struct pbd_opts;
 
 /* Drops the daemon counts, by reason. The library's own counters (frames
- * the peer sent malformed, frames too large for the link) come on top. */
+ * the peer sent malformed, frames too large for the link) come on top.
+ * One row each, X(field, description): reading, `clear` and the metrics'
+ * catch-all expand the list, so a counter added here is never missed. */
+#define PBD_PORT_CTR_FIELDS(X)                                                                     \
+	X(drop_no_patch, "received with nowhere to go")                                            \
+	X(drop_dest_down, "received for a patch whose far port was down")                          \
+	X(drop_no_buffer, "to send here, but the peer had no room (ring full)")                    \
+	X(drop_broken, "lost when the peer broke the port (fault, protocol)")                      \
+	X(faults, "memory faults the peer caused (SIGBUS)")
+
 struct pbd_port_ctr {
-	uint64_t drop_no_patch;	 /* received with nowhere to go */
-	uint64_t drop_dest_down; /* received for a patch whose far port was down */
-	uint64_t drop_no_buffer; /* to send here, but the peer had no room (ring full) */
-	uint64_t drop_broken;	 /* lost when the peer broke the port (fault, protocol) */
-	uint64_t faults;	 /* memory faults the peer caused (SIGBUS) */
+#define PBD_PORT_CTR_MEMBER(field, doc) uint64_t field;
+	PBD_PORT_CTR_FIELDS(PBD_PORT_CTR_MEMBER)
+#undef PBD_PORT_CTR_MEMBER
 };
 
 struct pbd_port_type {

@@ -250,6 +250,15 @@ def full(api):
         fail("/metrics tx_frames of null:sink differs from /v1/stats")
     if metric(m, "patchbay_port_rx_bytes_total", {"port": "null:src", "type": "null"}) != n * 64:
         fail("/metrics rx_bytes of null:src is not 64 per frame")
+    # Every counter of the stats is a metric: under its documented name, or
+    # under its own (patchbay_port_FIELD_total); rx_dropped and tx_dropped
+    # are drops by reason there (peer_broken, too_big).
+    renamed = {"tx_full": "tx_ring_full_events", "rx_dropped": None, "tx_dropped": None}
+    _, _, s = api.call("GET", "/v1/stats?port=null:sink", want=200)
+    for key, v in s["ports"][0].items():
+        if not isinstance(v, int) or renamed.get(key, key) is None:
+            continue
+        metric(m, f"patchbay_port_{renamed.get(key, key)}_total", lab)
     # Clearing starts the views again; the Prometheus counters keep counting.
     api.call("DELETE", "/v1/stats?port=null:sink", want=204)
     _, _, s = api.call("GET", "/v1/stats?port=null:sink", want=200)

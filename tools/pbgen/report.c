@@ -159,15 +159,14 @@ static void json_port(FILE *f, const struct pbgen_run *r)
 			"\"mtu\":%u}",
 			r->info.role == PB_ROLE_DEVICE ? "device" : "driver", r->info.features,
 			r->info.queue_size, r->info.mtu);
-	fprintf(f,
-		",\"port\":{\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-		",\"tx_frames\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
-		",\"tx_dropped\":%" PRIu64 ",\"tx_full\":%" PRIu64 ",\"notify_sent\":%" PRIu64
-		",\"peer_errors\":%" PRIu64 ",\"connects\":%" PRIu64 ",\"disconnects\":%" PRIu64
-		",\"tx_streamed\":%" PRIu64 ",\"tx_copy_switches\":%" PRIu64 "}",
-		s.rx_frames, s.rx_bytes, s.tx_frames, s.tx_bytes, s.rx_dropped, s.tx_dropped,
-		s.tx_full, s.notify_sent, s.peer_errors, s.connects, s.disconnects, s.tx_streamed,
-		s.tx_copy_switches);
+	/* Every counter of the library's list, in its order. */
+	const char *sep = ",\"port\":{";
+#define FIELD(field, doc)                                                                          \
+	fprintf(f, "%s\"" #field "\":%" PRIu64, sep, s.field);                                     \
+	sep = ",";
+	PB_PORT_STATS_FIELDS(FIELD)
+#undef FIELD
+	fputc('}', f);
 }
 
 /*
