@@ -20,16 +20,9 @@
 #include <sys/socket.h>
 
 #include "../cni/cni.h"
+#include "check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* @s parses in libnl as @family (AF_UNSPEC: either), with the prefix
  * length it says after its '/' (a full one without); its family. */

@@ -52,17 +52,9 @@
 #include "util/sock.h"
 #include "vhost/codec.h"
 #include "vhost/frontend.h"
+#include "check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Not assert(): must hold whatever NDEBUG says. */
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* What a DPDK vhost back-end offers (and more: CTRL_VQ, MQ, BACKEND_REQ,
  * which the front-end must not take). */

@@ -49,17 +49,9 @@
 #include "net/virtio_net.h"
 #include "port/port_impl.h"
 #include "vhost/frontend.h"
+#include "check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Not assert(): must hold whatever NDEBUG says. */
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define CFG_PACKED 0x01
 #define CFG_MRG	   0x02

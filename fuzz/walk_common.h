@@ -25,15 +25,7 @@
 
 #include "mem/guest_mem.h"
 #include "ring/split_device.h" /* struct pb_vq_chain */
-
-/* Not assert(): must hold whatever NDEBUG says. */
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 #define R0_GPA	  0x1000u
 #define R0_SIZE	  0xb000u
