@@ -217,6 +217,43 @@ void pbc_show_save(json_t *r)
 	}
 }
 
+void pbc_show_capture(json_t *r)
+{
+	json_t *list = json_object_get(r, "captures"), *cap;
+	size_t i;
+
+	if (pbc_show_view && pbc_show_view->json) {
+		char *text = json_dumps(r, JSON_INDENT(2));
+		printf("%s\n", text ? text : "null");
+		free(text);
+		return;
+	}
+	if (!list && json_object_get(r, "stopped")) {
+		json_array_foreach(json_object_get(r, "stopped"), i, cap)
+		    pbc_capture_summary(stdout, cap);
+		return;
+	}
+	if (!list) { /* started in the background */
+		printf("capture %lld: %s (%s) to %s; `patchbay capture stop %lld` ends it\n",
+		       num(r, "id"), str(r, "port"), str(r, "dir"), str(r, "file"), num(r, "id"));
+		return;
+	}
+	if (!json_array_size(list)) {
+		printf("no captures\n");
+		return;
+	}
+	printf("%-4s %-20s %-4s %-8s %12s %14s %10s  %s\n", "ID", "PORT", "DIR", "STATE", "FRAMES",
+	       "BYTES", "DROPPED", "FILE");
+	json_array_foreach(list, i, cap)
+	{
+		printf("%-4lld %-20s %-4s %-8s %12lld %14lld %10lld  %s%s%s\n", num(cap, "id"),
+		       str(cap, "port"), str(cap, "dir"), str(cap, "state"), num(cap, "frames"),
+		       num(cap, "bytes"), num(cap, "dropped"),
+		       strcmp(str(cap, "file"), "-") ? str(cap, "file") : "(a client's stdout)",
+		       json_object_get(cap, "error") ? ": " : "", str(cap, "error"));
+	}
+}
+
 void pbc_show_version(json_t *r)
 {
 	printf("%s %s, control protocol %lld, pid %lld, %lld worker(s), run dir %s\n",
@@ -297,6 +334,9 @@ int pbc_run_request(struct pbctl_client *c, json_t *req, int argc, char **argv,
 	}
 	if (view->watch && cmd->id == PBCTL_CMD_STATS)
 		return pbc_stats_watch(c, req, view->count);
+	if (cmd->id == PBCTL_CMD_CAPTURE &&
+	    json_is_true(json_object_get(json_object_get(req, "args"), "attach")))
+		return pbc_capture(c, req);
 	json_t *rep = pbctl_call(c, req);
 	json_decref(req);
 	if (!rep)

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/client.h"
 
@@ -42,6 +43,11 @@ void pbc_show_workers(json_t *r);
 void pbc_show_version(json_t *r);
 void pbc_show_types(json_t *r);
 void pbc_show_save(json_t *r);
+void pbc_show_capture(json_t *r);
+/* capture PORT FILE|- in the foreground (cli/capture.c); @req taken. */
+int pbc_capture(struct pbctl_client *c, json_t *req);
+/* "capture N of PORT: F frames (B bytes) written to FILE, D dropped". */
+void pbc_capture_summary(FILE *f, json_t *cap);
 extern const struct pbc_view *pbc_show_view;
 extern int pbc_show_status_code;
 int pbc_stats_watch(struct pbctl_client *c, json_t *req, int count);

@@ -89,7 +89,35 @@ void pbctl_close(struct pbctl_client *c)
 	c->fd = -1;
 }
 
+/* Send @len bytes of @buf; @fd (>= 0) goes with the first of them. */
+static ssize_t send_some(struct pbctl_client *c, const char *buf, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+}
+
 json_t *pbctl_call(struct pbctl_client *c, json_t *req)
+{
+	return pbctl_call_fd(c, req, -1);
+}
+
+json_t *pbctl_call_fd(struct pbctl_client *c, json_t *req, int fd)
 {
 	json_object_set_new(req, "id", json_integer(c->next_id++));
 	char *text = json_dumps(req, JSON_COMPACT);
@@ -98,7 +126,7 @@ json_t *pbctl_call(struct pbctl_client *c, json_t *req)
 	size_t len = strlen(text), off = 0;
 	text[len] = '\n';
 	while (off < len + 1) {
-		ssize_t n = send(c->fd, text + off, len + 1 - off, MSG_NOSIGNAL);
+		ssize_t n = send_some(c, text + off, len + 1 - off, off ? -1 : fd);
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;

@@ -25,6 +25,8 @@ void pbctl_close(struct pbctl_client *c);
 /* Send @req (its id is set here) and return the reply, or NULL (printed) if
  * the connection failed. */
 json_t *pbctl_call(struct pbctl_client *c, json_t *req);
+/* The same, passing @fd (SCM_RIGHTS) with the request (docs/CONTROL.md). */
+json_t *pbctl_call_fd(struct pbctl_client *c, json_t *req, int fd);
 
 /* Print a failed reply's error as "patchbay: MESSAGE (CODE)" and return 1;
  * return 0 for a reply that is ok. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/capture_opts.h"
 #include "common/cmdtab.h"
 
 /* "WHY; usage: CMD USAGE": the usage comes from the command's row. */

@@ -68,6 +68,11 @@ enum pbctl_complete {
 	  no_args, types)                                                                          \
 	X(SAVE, save, "[FILE]", "the running panel as a recipe for patchbayd --config", 1, NONE,   \
 	  save, save)                                                                              \
+	X(CAPTURE, capture,                                                                        \
+	  "PORT FILE|- [dir=rx|tx|both] [count=N] [snaplen=N] [ring=SIZE,FILES] [--background] "   \
+	  "| show | stop [ID|PORT]",                                                               \
+	  "write a port's frames to pcapng (- : stdout) until Ctrl-C, count or stop", 0, PORTS,    \
+	  capture, capture)                                                                        \
 	X(VERSION, version, "", "the daemon's version and protocol", 1, NONE, no_args, version)
 
 enum pbctl_cmd_id {

@@ -22,13 +22,15 @@
 #include "api/commands.h"
 #include "api/config.h"
 #include "api/control.h"
+#include "core/capture.h"
 #include "core/fault.h"
 #include "api/http.h"
 #include "core/log.h"
 #include "core/panel.h"
 #include "options.h"
 
-#define TAG_SIGNAL (3ull << 32)
+#define TAG_SIGNAL  (3ull << 32)
+#define TAG_CAPTURE (4ull << 32) /* a capture ended by itself: reap it */
 
 static int setup_run_dir(const struct options *o)
 {
@@ -197,6 +199,12 @@ static int start(struct daemon *d)
 		LOGE("main", "starting the workers: %s", strerror(-r));
 		goto close_http;
 	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_CAPTURE};
+	if ((r = pbd_capture_init(&d->pn)) < 0 ||
+	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, pbd_capture_event_fd(&d->pn), &ev) < 0) {
+		LOGE("main", "captures: %s", strerror(r < 0 ? -r : errno));
+		goto stop_panel;
+	}
 	if (o->ncpus && o->ncpus < o->workers) /* more workers than CPUs listed: wrap */
 		for (unsigned i = o->ncpus; i < o->workers; i++)
 			d->pn.workers[i].cpu = o->cpus[i % o->ncpus];
@@ -204,6 +212,7 @@ static int start(struct daemon *d)
 		goto stop_panel;
 	return 0;
 stop_panel:
+	pbd_capture_fini(&d->pn);
 	pbd_panel_stop(&d->pn);
 close_http:
 	pbd_http_close(&d->http);
@@ -242,6 +251,8 @@ static void serve(struct daemon *d)
 				running &= read_signals(d);
 			else if (evs[i].data.u64 == PBD_TAG_HTTP)
 				pbd_http_run(&d->http);
+			else if (evs[i].data.u64 == TAG_CAPTURE)
+				pbd_capture_reap(&d->pn);
 			else
 				pbd_control_event(&d->ctl, evs[i].data.u64);
 		}
@@ -279,6 +290,7 @@ int main(int argc, char **argv)
 	serve(&d);
 	pbd_http_close(&d.http);
 	pbd_control_close(&d.ctl);
+	pbd_capture_fini(&d.pn); /* every writer joined, every file closed */
 	pbd_panel_stop(&d.pn);
 	if (o->pidfile)
 		unlink(o->pidfile);

@@ -20,6 +20,7 @@ packages=(
 	libedit-dev                               # the patchbay CLI's shell
 	libpcap-dev                               # patchbayd's pcap: ports
 	tcpdump                                   # tests: pcap files to replay
+	tshark                                    # tests: captures read back (tshark, capinfos)
 	dpdk                                      # DPDK 22.11 runtime
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/commands.h"
+#include "core/capture.h"
 
 static const char *home_text(int home, char *buf, size_t len)
 {
@@ -95,6 +96,9 @@ json_t *pbd_cmd_del(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 	if (!pbd_args_check(args, known, e) || !(p = pbd_arg_port(pn, args, "port", e)))
 		return NULL;
 	bool force = json_is_true(json_object_get(args, "force"));
+	/* Its captures end first (listed as stopped: "the port was deleted"). */
+	if (force || !pbd_panel_is_patched(pn, p))
+		pbd_capture_port_gone(pn, p);
 	enum pbd_err r = pbd_panel_del(pn, p, force, e->msg, sizeof(e->msg));
 	if (r != PBD_OK)
 		return pbd_fail_panel(e, r, e->msg);

@@ -108,6 +108,22 @@ struct pbd_port *pbd_arg_port(struct pbd_panel *pn, json_t *args, const char *ke
 	return p;
 }
 
+/* Requests run one at a time on the control thread: the one running now. */
+static struct pbd_conn *current_conn;
+
+struct pbd_conn *pbd_cmd_conn(void)
+{
+	return current_conn;
+}
+
+json_t *pbd_execute_conn(struct pbd_panel *pn, json_t *req, struct pbd_conn *conn)
+{
+	current_conn = conn;
+	json_t *rep = pbd_execute(pn, req);
+	current_conn = NULL;
+	return rep;
+}
+
 json_t *pbd_execute(struct pbd_panel *pn, json_t *req)
 {
 	json_t *id = json_object_get(req, "id"), *v = json_object_get(req, "v");

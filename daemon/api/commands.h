@@ -22,8 +22,25 @@ struct pbd_cmd_err {
 
 typedef json_t *(*pbd_cmd_fn)(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e);
 
+#define PBD_CONN_MAX_FDS 4 /* file descriptors one request may carry */
+
+/* The control connection a request came on (control.c), for the handlers
+ * that need it (capture: a passed fd, and ending with the connection). */
+struct pbd_conn {
+	uint64_t serial;	   /* unique while the daemon runs, never 0 */
+	int fds[PBD_CONN_MAX_FDS]; /* passed with the request (SCM_RIGHTS); a
+				      handler that keeps one sets it to -1, the
+				      rest are closed after the request */
+	unsigned nfds;
+};
+
 /* Execute one request (already parsed); returns the reply object. */
 json_t *pbd_execute(struct pbd_panel *pn, json_t *req);
+/* The same for a request from control connection @conn. */
+json_t *pbd_execute_conn(struct pbd_panel *pn, json_t *req, struct pbd_conn *conn);
+/* In a handler: the connection of the request, NULL when it came from
+ * REST or a --config recipe. */
+struct pbd_conn *pbd_cmd_conn(void);
 /* A reply for a request that could not be parsed. */
 json_t *pbd_error_reply(json_t *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -6,6 +6,14 @@
  * PBCTL_MAX_LINE is read to its end and thrown away, and answered with a
  * "too_long" error; malformed JSON gets "bad_json" naming where it broke.
  * Neither closes the connection nor touches the panel.
+ *
+ * File descriptors (SCM_RIGHTS) may come with a request: a client sends
+ * them with the bytes of the request line they belong to, in one
+ * sendmsg(). The kernel ends a read at the data that came with them, so
+ * they belong to the line holding the last byte of the read that brought
+ * them. The handler may keep them (pbd_cmd_conn()); the rest are closed
+ * once the line is answered. At most PBD_CONN_MAX_FDS wait at a time; more
+ * are closed at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +30,7 @@
 #include "api/commands.h"
 #include "api/control.h"
 #include "api/listen.h"
+#include "core/capture.h"
 #include "core/log.h"
 
 int pbd_control_open(struct pbd_control *c, struct pbd_panel *pn, const char *path, int epfd)
@@ -47,10 +56,31 @@ int pbd_control_open(struct pbd_control *c, struct pbd_panel *pn, const char *pa
 	return 0;
 }
 
+/* The line buf[0, @end] is done: close its fds that no handler took (-1
+ * if one did); the others move with their bytes. SIZE_MAX: close all. */
+static void settle_fds(struct pbd_ctl_client *cl, size_t end)
+{
+	unsigned k = 0;
+
+	for (unsigned j = 0; j < cl->nfds; j++) {
+		if (cl->fd_at[j] <= end) {
+			if (cl->fds[j] >= 0)
+				close(cl->fds[j]);
+		} else {
+			cl->fds[k] = cl->fds[j];
+			cl->fd_at[k++] = cl->fd_at[j] - (end + 1);
+		}
+	}
+	cl->nfds = k;
+}
+
 static void drop_client(struct pbd_control *c, int i)
 {
 	struct pbd_ctl_client *cl = &c->client[i];
 
+	settle_fds(cl, SIZE_MAX);
+	/* A capture tied to this connection ends with it (Ctrl-C of the CLI). */
+	pbd_capture_conn_closed(c->pn, cl->serial);
 	epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
 	free(cl->buf);
@@ -102,6 +132,8 @@ static void accept_client(struct pbd_control *c)
 	cl->buf = malloc(PBCTL_MAX_LINE + 1);
 	cl->fd = fd;
 	cl->len = 0;
+	cl->nfds = 0;
+	cl->serial = ++c->serials;
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PBD_TAG_CLIENT | (uint64_t)i};
 	if (!cl->buf || epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		drop_client(c, i);
@@ -114,15 +146,24 @@ static void accept_client(struct pbd_control *c)
 	json_decref(hello);
 }
 
-static json_t *handle_line(struct pbd_control *c, const char *line, size_t len)
+/* Run the line buf[0, len) with the fds that came with it. */
+static json_t *handle_line(struct pbd_control *c, struct pbd_ctl_client *cl, size_t len)
 {
+	struct pbd_conn conn = {.serial = cl->serial};
 	json_error_t jerr;
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *req = json_loadb(cl->buf, len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!req)
 		return pbd_error_reply(NULL, "bad_json", "malformed JSON at column %d: %s",
 				       jerr.column, jerr.text);
-	json_t *rep = pbd_execute(c->pn, req);
+	for (unsigned j = 0; j < cl->nfds; j++)
+		if (cl->fd_at[j] <= len)
+			conn.fds[conn.nfds++] = cl->fds[j];
+	json_t *rep = pbd_execute_conn(c->pn, req, &conn);
+	/* What the handler kept is -1 in conn; settle_fds() closes the rest. */
+	for (unsigned j = 0, k = 0; j < cl->nfds; j++)
+		if (cl->fd_at[j] <= len && conn.fds[k++] < 0)
+			cl->fds[j] = -1;
 	json_decref(req);
 	return rep;
 }
@@ -143,26 +184,57 @@ static bool serve_lines(struct pbd_control *c, struct pbd_ctl_client *cl)
 		} else if (line_len == 0 || (line_len == 1 && cl->buf[0] == '\r')) {
 			rep = NULL; /* blank lines are allowed, and not answered */
 		} else {
-			rep = handle_line(c, cl->buf, line_len);
+			rep = handle_line(c, cl, line_len);
 		}
 		bool ok = !rep || send_json(cl, rep);
 		json_decref(rep);
 		memmove(cl->buf, nl + 1, cl->len - line_len - 1);
 		cl->len -= line_len + 1;
+		settle_fds(cl, line_len);
 		if (!ok)
 			return false;
 	}
 	if (cl->len == PBCTL_MAX_LINE) {
 		cl->discarding = true; /* keep reading, throw it away */
 		cl->len = 0;
+		settle_fds(cl, SIZE_MAX); /* their line is thrown away */
 	}
 	return true;
+}
+
+/* Keep the fds of a cmsg, each for the line that holds byte @at. */
+static void take_fds(struct pbd_ctl_client *cl, struct msghdr *mh, size_t at)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t j = 0; j < n; j++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + j * sizeof(int), sizeof(fd));
+			if (cl->nfds == PBD_CONN_MAX_FDS) {
+				close(fd);
+				continue;
+			}
+			cl->fds[cl->nfds] = fd;
+			cl->fd_at[cl->nfds++] = at;
+		}
+	}
 }
 
 static void read_client(struct pbd_control *c, int i)
 {
 	struct pbd_ctl_client *cl = &c->client[i];
-	ssize_t n = recv(cl->fd, cl->buf + cl->len, PBCTL_MAX_LINE - cl->len, MSG_DONTWAIT);
+	union {
+		char buf[CMSG_SPACE(PBD_CONN_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {cl->buf + cl->len, PBCTL_MAX_LINE - cl->len};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl)};
+	ssize_t n = recvmsg(cl->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		drop_client(c, i);
@@ -170,6 +242,8 @@ static void read_client(struct pbd_control *c, int i)
 	}
 	if (n < 0)
 		return;
+	if (mh.msg_controllen)
+		take_fds(cl, &mh, cl->len + (size_t)n - 1);
 	cl->len += (size_t)n;
 	if (!serve_lines(c, cl))
 		drop_client(c, i);

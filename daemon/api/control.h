@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/commands.h"
 #include "core/panel.h"
 
 #define PBD_CTL_MAX_CLIENTS 64
@@ -23,6 +24,12 @@ struct pbd_ctl_client {
 	char *buf; /* PBCTL_MAX_LINE + 1 */
 	size_t len;
 	bool discarding; /* the current line is over the limit: skip to its end */
+	uint64_t serial; /* which connection this is (captures end with it) */
+	/* File descriptors received (SCM_RIGHTS) and not yet given to a
+	 * request: each belongs to the line holding byte fd_at[i] of buf. */
+	int fds[PBD_CONN_MAX_FDS];
+	size_t fd_at[PBD_CONN_MAX_FDS];
+	unsigned nfds;
 };
 
 struct pbd_control {
@@ -31,6 +38,7 @@ struct pbd_control {
 	int epfd;
 	char path[108];
 	struct pbd_ctl_client client[PBD_CTL_MAX_CLIENTS];
+	uint64_t serials; /* the last connection's serial */
 };
 
 /* epoll tags (data.u64) the control socket registers in the main loop. */

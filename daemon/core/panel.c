@@ -118,6 +118,11 @@ static void synchronize(struct pbd_panel *pn)
 	}
 }
 
+void pbd_panel_sync(struct pbd_panel *pn)
+{
+	synchronize(pn);
+}
+
 struct pbd_port *pbd_panel_find(struct pbd_panel *pn, const char *name)
 {
 	for (unsigned i = 0; i < PBD_MAX_PORTS; i++)

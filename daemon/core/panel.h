@@ -88,6 +88,7 @@ struct pbd_panel {
 	pthread_mutex_t closed_mu; /* the link thread tells control a port is closed */
 	pthread_cond_t closed_cv;
 	uint64_t started_ns;
+	struct pbd_captures *captures; /* core/capture.c's */
 };
 
 /* Errors the panel reports: a code the protocol names and a message. */
@@ -124,6 +125,9 @@ enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct
 enum pbd_err pbd_panel_unpatch(struct pbd_panel *pn, struct pbd_port *from, struct pbd_port *to,
 			       char *err, size_t errlen);
 void pbd_panel_reset(struct pbd_panel *pn);
+/* Wait until every worker has passed a quiescent point (the top of its
+ * loop) since the call: a pointer it read before is no longer in use. */
+void pbd_panel_sync(struct pbd_panel *pn);
 bool pbd_panel_is_patched(struct pbd_panel *pn, const struct pbd_port *p);
 
 /* Counters as shown: live values minus what `clear` saw. */

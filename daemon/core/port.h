@@ -29,6 +29,7 @@
 
 struct pbd_port;
 struct pbd_opts;
+struct pbd_capset;
 
 /* Drops the daemon counts, by reason. The library's own counters (frames
  * the peer sent malformed, frames too large for the link) come on top.
@@ -106,6 +107,8 @@ struct pbd_port {
 	int assigned;	       /* the worker it should run on when up */
 	bool deleting;	       /* owner: hand it to the link thread to be closed */
 	struct pbd_dests *out; /* patches from this port (RCU-style) */
+	/* Its captures, RCU-style too (core/capture.h). */
+	struct pbd_capset *cap;
 	/* Owner writes, control reads. */
 	int home; /* who owns it now: PBD_HOME_LINK or a worker index */
 	bool up;  /* as seen by its owner at the last dispatch */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "core/capture.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/panel.h"
@@ -59,7 +60,7 @@ static bool retry_held(struct pbd_worker *w, struct pbd_port *p, const struct pb
 		return true;
 	}
 	struct pbd_port *q = d->port[0];
-	unsigned s = q->type->tx(q, p->pend + p->pend_off, p->pend_n);
+	unsigned s = pbd_port_tx(q, p->pend + p->pend_off, p->pend_n);
 	p->pend_off += s;
 	p->pend_n -= s;
 	if (p->pend_n && pbd_now_ns() - p->pend_since_ns > PBD_HOLD_NS)
@@ -75,7 +76,7 @@ static bool forward(struct pbd_worker *w, struct pbd_port *p)
 		return retry_held(w, p, d);
 	if (p->type->source && (!d || !d->n))
 		return false; /* a source makes frames only for someone */
-	unsigned n = p->type->rx(p, p->pend, PBD_BURST);
+	unsigned n = pbd_port_rx(p, p->pend, PBD_BURST);
 	if (!n)
 		return false;
 	w->frames += n;
@@ -89,7 +90,7 @@ static bool forward(struct pbd_worker *w, struct pbd_port *p)
 			p->ctr.drop_dest_down += n;
 			return true;
 		}
-		unsigned s = q->type->tx(q, p->pend, n);
+		unsigned s = pbd_port_tx(q, p->pend, n);
 		if (s < n) {
 			p->pend_off = s;
 			p->pend_n = n - s;
@@ -103,7 +104,7 @@ static bool forward(struct pbd_worker *w, struct pbd_port *p)
 			p->ctr.drop_dest_down += n;
 			continue;
 		}
-		unsigned s = q->type->tx(q, p->pend, n);
+		unsigned s = pbd_port_tx(q, p->pend, n);
 		q->ctr.drop_no_buffer += n - s;
 	}
 	return true;
