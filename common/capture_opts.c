@@ -237,6 +237,19 @@ int pbctl_capture_opts_from_json(struct pbctl_capture_opts *o, json_t *args, cha
 	return check(o, err, errlen);
 }
 
+/* args[key] = @s, which JSON can hold only as UTF-8. */
+static int set_text(json_t *args, const char *key, const char *s, char *err, size_t errlen)
+{
+	json_t *v = json_string(s);
+
+	if (!v) {
+		snprintf(err, errlen, "the %s is not UTF-8 text", key);
+		return -1;
+	}
+	json_object_set_new(args, key, v);
+	return 0;
+}
+
 static int usage(const struct pbctl_cmd *c, char *err, size_t errlen, const char *why)
 {
 	snprintf(err, errlen, "%s; usage: %s %s", why, c->name, c->usage);
@@ -267,8 +280,8 @@ static int build_stop(const struct pbctl_cmd *c, int argc, char **argv, json_t *
 			    id > INT32_MAX)
 				return usage(c, err, errlen, "bad capture id");
 			json_object_set_new(args, "id", json_integer((json_int_t)id));
-		} else {
-			json_object_set_new(args, "port", json_string(argv[0]));
+		} else if (set_text(args, "port", argv[0], err, errlen) < 0) {
+			return -1;
 		}
 	}
 	return 0;
@@ -325,12 +338,13 @@ int pbctl_build_capture(const struct pbctl_cmd *c, int argc, char **argv, json_t
 		} else if (a[0] == '-' && a[1]) {
 			return usage(c, err, errlen, "unknown flag");
 		} else if (words == 0) {
-			json_object_set_new(args, "port", json_string(a));
+			if (set_text(args, "port", a, err, errlen) < 0)
+				return -1;
 			words++;
 		} else if (words == 1) {
-			if (absolute(a, path, sizeof(path), err, errlen) < 0)
+			if (absolute(a, path, sizeof(path), err, errlen) < 0 ||
+			    set_text(args, "file", path, err, errlen) < 0)
 				return -1;
-			json_object_set_new(args, "file", json_string(path));
 			words++;
 		} else if (pbctl_capture_word(&o, a, err, errlen) < 0) {
 			return -1;

@@ -34,7 +34,7 @@ static const struct {
 	unsigned status;
 } code_status[] = {
     {"unknown_port", 404}, {"no_patch", 404}, {"port_exists", 409}, {"port_in_use", 409},
-    {"patch_exists", 409}, {"full", 409},     {"system", 500},
+    {"patch_exists", 409}, {"full", 409},     {"system", 500},	    {"unknown_capture", 404},
 };
 
 static unsigned status_of(const char *code)
@@ -419,6 +419,45 @@ out:
 	json_decref(q);
 }
 
+/* GET /v1/captures: capture show. */
+static void get_captures(struct pbd_http_req *rq)
+{
+	if (no_input(rq))
+		run_answer(rq, PBCTL_CMD_CAPTURE, json_pack("{s:s}", "op", "show"), 200);
+}
+
+/* POST /v1/captures: start one (to a file: there is no fd to pass here,
+ * and no connection to attach it to; DELETE ends it). */
+static void post_capture(struct pbd_http_req *rq)
+{
+	static const char *const fields[] = {"port",	"file", "dir",	  "count",
+					     "snaplen", "ring", "buffer", NULL};
+	json_t *b;
+
+	if (!no_query(rq) || !(b = body_object(rq, fields)))
+		return;
+	run_answer(rq, PBCTL_CMD_CAPTURE, b, 201);
+}
+
+/* DELETE /v1/captures/{id}: stop it; the answer is its last figures. */
+static void delete_capture(struct pbd_http_req *rq)
+{
+	char *end;
+	unsigned long id = strtoul(rq->param, &end, 10);
+
+	if (!no_input(rq))
+		return;
+	if (*end || !id || id > 0x7fffffff || rq->param[0] < '1' || rq->param[0] > '9') {
+		pbd_http_error(rq, 400, "bad_args", "'%s' is not a capture id", rq->param);
+		return;
+	}
+	json_t *res =
+	    run(rq, PBCTL_CMD_CAPTURE, json_pack("{s:s, s:I}", "op", "stop", "id", (json_int_t)id));
+	if (res)
+		answer_json(rq, 200, json_array_get(json_object_get(res, "stopped"), 0));
+	json_decref(res);
+}
+
 static void get_metrics(struct pbd_http_req *rq)
 {
 	if (!no_input(rq))
@@ -442,6 +481,8 @@ static const struct route routes[] = {
     {"/v1/stats", "GET, DELETE", {{"GET", get_stats}, {"DELETE", delete_stats}}},
     {"/v1/workers", "GET", {{"GET", get_workers}}},
     {"/v1/topology", "GET", {{"GET", get_topology}}},
+    {"/v1/captures", "GET, POST", {{"GET", get_captures}, {"POST", post_capture}}},
+    {"/v1/captures/*", "DELETE", {{"DELETE", delete_capture}}},
     {"/metrics", "GET", {{"GET", get_metrics}}},
 };
 

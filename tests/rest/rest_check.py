@@ -14,9 +14,12 @@ Unix socket, where there is no token.
 """
 import http.client
 import json
+import os
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import time
 import warnings
 
@@ -269,6 +272,7 @@ def full(api):
         fail("DELETE /v1/stats reset a Prometheus counter")
     api.call("DELETE", "/v1/stats", want=204)
 
+    captures(api)
     bad_input(api)
 
     # Patches and ports go away; what is gone is 404 after.
@@ -289,6 +293,48 @@ def full(api):
     api.call("DELETE", "/v1/ports/null:sink", want=204)
     api.error("DELETE", "/v1/ports/null:sink", None, 404, "unknown_port")
     api.error("GET", "/v1/ports/null:sink", None, 404, "unknown_port")
+
+
+def captures(api):
+    """A capture of null:sink to a file, ended by its count, listed, removed."""
+    d = tempfile.mkdtemp(prefix="rest-capture.")
+    path = os.path.join(d, "sink.pcapng")
+    api.error("POST", "/v1/captures", {"port": "null:sink", "file": "rel.pcapng"}, 400,
+              "bad_args")
+    api.error("POST", "/v1/captures", {"port": "null:sink", "file": "-"}, 400, "bad_args")
+    api.error("POST", "/v1/captures", {"port": "null:sink", "file": path, "snaplen": 0}, 400,
+              "bad_option")
+    api.error("POST", "/v1/captures", {"port": "null:nope", "file": path}, 404, "unknown_port")
+    api.error("POST", "/v1/captures", {"port": "null:sink", "file": d + "/no/x"}, 500, "system")
+    api.error("DELETE", "/v1/captures/99", None, 404, "unknown_capture")
+    api.error("DELETE", "/v1/captures/x", None, 400, "bad_args")
+    _, _, c = api.call("POST", "/v1/captures",
+                       {"port": "null:sink", "file": path, "dir": "tx", "count": 100,
+                        "snaplen": 32, "ring": {"size": 65536, "files": 2}}, want=201)
+    # The source makes frames only while patched: another 2000 of them.
+    src = {"size": "64", "rate": "50000", "count": "2000"}
+    api.call("DELETE", "/v1/ports/null:src?force=true", want=204)
+    api.call("PUT", "/v1/ports/null:src", {"opts": src}, want=201)
+    api.call("POST", "/v1/patches", {"from": "null:src", "to": "null:sink"}, want=201)
+    for _ in range(100):
+        _, _, r = api.call("GET", "/v1/captures", want=200)
+        if r["captures"][0]["state"] != "running":
+            break
+        time.sleep(0.1)
+    got = r["captures"][0]
+    if got["id"] != c["id"] or got["state"] != "done" or got["frames"] != 100:
+        fail(f"the capture did not end at its count: {got}")
+    _, _, last = api.call("DELETE", f"/v1/captures/{c['id']}", want=200)
+    if last["frames"] != 100 or last["dropped"] != 0:
+        fail(f"DELETE /v1/captures answered {last}")
+    _, _, r = api.call("GET", "/v1/captures", want=200)
+    if r["captures"]:
+        fail(f"a deleted capture is still listed: {r}")
+    if not os.path.getsize(path + ".0"):
+        fail("the capture's file is empty")
+    wait_stat(api, "null:sink", "tx_frames", 2000)  # the stats were cleared before
+    log(f"ok: a capture to {path}.0 over REST, 100 frames")
+    shutil.rmtree(d)
 
 
 def bad_input(api):
