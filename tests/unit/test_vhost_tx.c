@@ -10,7 +10,7 @@
  * aligned buffer per descriptor, so the loopback test cannot reach the
  * unaligned head, the scatter path with streaming stores, or the padded
  * last line that must not be streamed past a segment's end. Here the test
- * plays the front-end over the Unix socket (as test_backend.c does against
+ * plays the front-end over the Unix socket (as test_backend_*.c do against
  * the bare back-end), owns the memfd with the split ring, and so chooses
  * every address and length. Every byte of the buffer area is checked after
  * the burst: the frame and the header inside the buffers, guard bytes
