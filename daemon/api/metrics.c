@@ -16,6 +16,7 @@
 
 #include "common/cmdtab.h"
 #include "api/http.h"
+#include "core/capture.h"
 
 /*
  * A port's figures, one slot per counter of both lists (the library's
@@ -206,6 +207,45 @@ static void workers(FILE *f, struct pbd_panel *pn)
 			(unsigned long long)PBD_PEEK(pn->workers[i].frames));
 }
 
+/*
+ * Captures in progress (and ended ones not yet reaped), labelled by the
+ * capture's id, port and direction: bounded by the 64 captures the panel
+ * allows. Read from the same view as `capture show`.
+ */
+static void captures(FILE *f, struct pbd_panel *pn)
+{
+	static const struct {
+		const char *name, *type, *help, *key;
+	} fams[] = {
+	    {"patchbay_capture_running", "gauge", "1 while the capture writes", NULL},
+	    {"patchbay_capture_frames_total", "counter", "Frames the capture wrote", "frames"},
+	    {"patchbay_capture_bytes_total", "counter",
+	     "Bytes the capture wrote to its files (pcapng blocks)", "bytes"},
+	    {"patchbay_capture_dropped_total", "counter",
+	     "Frames the capture could not keep (its buffer or its file was full)", "dropped"},
+	};
+	json_t *list = pbd_capture_list(pn);
+	size_t i;
+	json_t *c;
+
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		family(f, fams[k].name, fams[k].type, fams[k].help);
+		json_array_foreach(list, i, c)
+		{
+			const char *state = json_string_value(json_object_get(c, "state"));
+			long long v = fams[k].key
+					  ? json_integer_value(json_object_get(c, fams[k].key))
+					  : state && !strcmp(state, "running");
+			fprintf(f, "%s{id=\"%lld\",port=\"", fams[k].name,
+				(long long)json_integer_value(json_object_get(c, "id")));
+			label_value(f, json_string_value(json_object_get(c, "port")));
+			fprintf(f, "\",dir=\"%s\"} %lld\n",
+				json_string_value(json_object_get(c, "dir")), v);
+		}
+	}
+	json_decref(list);
+}
+
 char *pbd_metrics_text(struct pbd_panel *pn)
 {
 	char *buf = NULL;
@@ -230,6 +270,7 @@ char *pbd_metrics_text(struct pbd_panel *pn)
 	fprintf(f, "patchbay_workers %u\n", pn->nworkers);
 	ports(f, pn);
 	workers(f, pn);
+	captures(f, pn);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

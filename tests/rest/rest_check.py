@@ -324,6 +324,13 @@ def captures(api):
     got = r["captures"][0]
     if got["id"] != c["id"] or got["state"] != "done" or got["frames"] != 100:
         fail(f"the capture did not end at its count: {got}")
+    _, _, m = api.call("GET", "/metrics", want=200)
+    lab = {"id": str(c["id"]), "port": "null:sink", "dir": "tx"}
+    if metric(m, "patchbay_capture_frames_total", lab) != 100 or \
+            metric(m, "patchbay_capture_running", lab) != 0 or \
+            metric(m, "patchbay_capture_dropped_total", lab) != 0 or \
+            metric(m, "patchbay_capture_bytes_total", lab) != got["bytes"]:
+        fail(f"/metrics does not show the ended capture as /v1/captures does: {got}")
     _, _, last = api.call("DELETE", f"/v1/captures/{c['id']}", want=200)
     if last["frames"] != 100 or last["dropped"] != 0:
         fail(f"DELETE /v1/captures answered {last}")
