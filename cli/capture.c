@@ -50,8 +50,11 @@ void pbc_capture_summary(FILE *f, json_t *cap)
 /* The daemon's answer to @args (taken) as a command's result, or NULL. */
 static json_t *ask(struct pbctl_client *c, json_t *args)
 {
-	json_t *rep = pbctl_call(c, pbctl_request_args(PBCTL_CMD_CAPTURE, args));
+	json_t *req = pbctl_request_args(PBCTL_CMD_CAPTURE, args);
+	json_t *rep = pbctl_call(c, req); /* does not take req */
 	json_t *res = NULL;
+
+	json_decref(req);
 
 	if (rep && !pbctl_report(rep))
 		res = json_incref(json_object_get(rep, "result"));

@@ -39,7 +39,8 @@ static void help(const char *which)
  * or a type itself. */
 static char **daemon_names(enum pbctl_cmd_id cmd, const char *list, const char *suffix)
 {
-	json_t *rep = pbctl_call(shell_client, pbctl_request_args(cmd, NULL));
+	json_t *req = pbctl_request_args(cmd, NULL);
+	json_t *rep = pbctl_call(shell_client, req); /* does not take req */
 	json_t *items = json_object_get(json_object_get(rep, "result"), list), *p;
 	char **names = calloc(json_array_size(items) + 1, sizeof(*names));
 	size_t i;
@@ -51,6 +52,7 @@ static char **daemon_names(enum pbctl_cmd_id cmd, const char *list, const char *
 			names[i] = NULL;
 	}
 	json_decref(rep);
+	json_decref(req);
 	return names;
 }
 
