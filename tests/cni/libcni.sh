@@ -43,7 +43,8 @@ conflist()
            "ranges": [[{"subnet": "$SUBNET", "rangeStart": "${SUBNET%.0/24}.$2"}]]}}]}
 JSON
 }
-export CNI_PATH="$(dirname "$CNI"):/usr/lib/cni"
+CNI_PATH="$(dirname "$CNI"):/usr/lib/cni"
+export CNI_PATH
 drive() { "$D/driver" "$@" 2>&1; }
 
 pbd_start --workers 1

@@ -44,6 +44,7 @@ network_config_dir = "$D/net.d"
 CONF
 export CONTAINERS_CONF=$D/containers.conf
 pm() { timeout 60 podman --root "$D/storage" --runroot "$D/runroot" "$@"; }
+# shellcheck disable=SC2317 # run by the EXIT trap below, not called directly
 podman_cleanup()
 {
 	local rc=$? # the test's status, for pb_cleanup to see and exit with

@@ -70,7 +70,7 @@ else
 	expect_eq "A's socketPath (the pod's directory)" "$(cni_get a.json 'r["interfaces"][0]["socketPath"]')" "$SOCK_A"
 	SOCK_B=$(cni_get b.json 'r["interfaces"][0]["socketPath"]')
 	expect_eq "B's socketPath (no pod name: the container ID)" "$SOCK_B" "$D/socks/$CID_B/eth0.sock"
-	[ -S "$SOCK_A" ] && [ -S "$SOCK_B" ] || fail "the sockets are not there"
+	{ [ -S "$SOCK_A" ] && [ -S "$SOCK_B" ]; } || fail "the sockets are not there"
 	expect_eq "B's socket owner (socketOwner)" "$(stat -c %u:%g "$SOCK_B")" 65534:65534
 	pbgen_bg echo echo "virtio:$SOCK_A" --wait 20 -q
 	pbd_wait_link "$PORT_A" up 10
@@ -122,6 +122,7 @@ expect_eq "supportedVersions" "$(cni_get v.json '" ".join(r["supportedVersions"]
 # ---- the mistakes: each its code, nothing changed (ports, patches, leases, state)
 snap()
 {
+	# shellcheck disable=SC2012 # a listing only compared with another; the names are ours (addresses, container IDs)
 	echo "$(pbd_status_snapshot) $(ls "$D/ipam/$NET" "$D/state/$NET" | tr '\n' ' ')"
 }
 before=$(snap)
@@ -159,6 +160,7 @@ log "ok: after every mistake, ports, patches, leases and state are as before"
 # is made. A host-local that logs its calls stands in CNI_PATH, so "IPAM
 # was not run" is seen, not inferred from a lease rolled back.
 mkdir -p "$D/cnipath"
+# shellcheck disable=SC2016 # $CNI_COMMAND is the wrapper's to expand when host-local is called
 printf '#!/bin/sh\necho "$CNI_COMMAND" >>"%s"\nexec /usr/lib/cni/host-local "$@"\n' \
 	"$D/ipam-calls" >"$D/cnipath/host-local"
 chmod +x "$D/cnipath/host-local"
@@ -183,6 +185,7 @@ cni_ok DEL "$(conf 1.1.0 '"mtu":9000')" - CNI_CONTAINERID=mtu9000 CNI_NETNS="$(c
 	CNI_IFNAME=eth0 CNI_PATH="$D/cnipath"
 [ "$before" = "$(snap)" ] || fail "ADD and DEL with mtu 9000 left something"
 # The user's page says the range the plugin checks.
+# shellcheck disable=SC2016 # the backquotes are the Markdown table's, matched literally
 grep -E '^\| `mtu` \|' "$(dirname "$0")/../../docs/CNI.md" | grep -q '68\.\.9000' ||
 	fail "docs/CNI.md's mtu row does not say 68..9000"
 log "ok: mtu outside 68..9000 refused (7) with no IPAM call and no port; 9000 made"
@@ -245,7 +248,9 @@ expect_eq "ports after GC" "$(pbd_json status | py 'print(" ".join(p["name"] for
 [ "$MODE" = vhost ] && { [ ! -e "$D/socks/$CID_B" ] || fail "GC left B's socket directory"; }
 # A port of the network that patchbayd has but no state knows (a daemon
 # restarted with --config): GC finds it by the network's suffix.
-pbc add "$MODE:zzzz00000000-eth9-$(cni_hash "$NET")" $([ "$MODE" = tap ] && echo "ifname=pbgc$$")
+gc_opts=()
+[ "$MODE" = tap ] && gc_opts=("ifname=pbgc$$")
+pbc add "$MODE:zzzz00000000-eth9-$(cni_hash "$NET")" "${gc_opts[@]}"
 cni_ok GC "$(conf 1.1.0 "\"cni.dev/valid-attachments\":[{\"containerID\":\"$CID_A\",\"ifname\":\"eth0\"}]")" -
 expect_eq "ports after the second GC" "$(pbd_json status | py 'print(" ".join(p["name"] for p in s["ports"]))')" "$PORT_A"
 

@@ -22,6 +22,7 @@ pbr_bg a --port vhost:a -- "$PBGEN" rx 'virtio:{port0}' -q --persist
 pbd_wait_link vhost:a up 20
 
 # B looks around.
+# shellcheck disable=SC2016 # the script is B's shell's to expand, inside the container
 "$PBRUN" -r "$RUN" --name b --no-prefix --port vhost:b -- /bin/sh -c '
 	echo "uid=$(id -u) gid=$(id -g)"
 	grep -E "^(CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status

@@ -33,6 +33,7 @@ APP_PID=
 # The container is stopped before its root goes: the root is the test's
 # to remove (the printed steps made it), and only once nothing is mounted
 # under it.
+# shellcheck disable=SC2317 # run by the EXIT trap below, not called directly
 lxc_cleanup()
 {
 	local rc=$?

@@ -55,7 +55,7 @@ if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
 else
 	grep -q '^lxc.cgroup.memory.limit_in_bytes = ' "$D/lxc.conf" || fail "--print lxc: no v1 limit on a v1 host"
 fi
-grep -q '^lxc.cgroup2\?\..*' "$D/lxc.conf" && [ "$(grep -c '^lxc.cgroup' "$D/lxc.conf")" -eq 2 ] ||
+{ grep -q '^lxc.cgroup2\?\..*' "$D/lxc.conf" && [ "$(grep -c '^lxc.cgroup' "$D/lxc.conf")" -eq 2 ]; } ||
 	fail "--print lxc: expected two live cgroup keys: $(grep cgroup "$D/lxc.conf")"
 # (tests/containers/lxc.sh runs these steps under lxc-execute)
 # every line a comment or KEY = VALUE with a key LXC knows the family of

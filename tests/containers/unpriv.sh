@@ -40,7 +40,7 @@ pbn patch vhost:src vhost:dst
 out=$(as_nobody "$B/pbrun" -r "$RUN" --no-prefix --port vhost:src -- /bin/sh -c '
 	id -u; grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status; ls /run/patchbay; hostname' 2>&1) ||
 	fail "pbrun as nobody: $out"
-log "inside: $(echo $out)"
+log "inside: $(printf '%s' "$out" | tr -s '[:space:]' ' ')"
 for want in 65534 "CapEff:	0000000000000000" "CapBnd:	0000000000000000" "NoNewPrivs:	1" vhost-src.sock; do
 	grep -qxF -- "$want" <<<"$out" || fail "inside the container as nobody: expected '$want' in: $out"
 done

@@ -13,7 +13,9 @@
 # PBRUN, L2FWD and ECHO come as KEY=VALUE arguments from meson.
 
 PBRUN=
+# shellcheck disable=SC2034 # set by pb_init, used by the scripts that source this
 L2FWD=
+# shellcheck disable=SC2034 # set by pb_init, used by the scripts that source this
 ECHO=
 
 pbr_bg()

@@ -70,12 +70,12 @@ assert 150000 <= v <= 250000, rate
 PY
 log "ok: stats -w shows ~200k pps"
 topo=$(pbc topo)
-grep -q -E "null:src .*\[up" <<<"$topo" && grep -q "─▶ null:sink" <<<"$topo" ||
+{ grep -q -E "null:src .*\[up" <<<"$topo" && grep -q "─▶ null:sink" <<<"$topo"; } ||
 	fail "topo text: $topo"
 dot=$(pbc topo --dot)
 grep -q '"null:src" -> "null:sink"' <<<"$dot" || fail "topo --dot: $dot"
 pbc topo --svg "$D/topo.svg"
-grep -q "<svg" "$D/topo.svg" && grep -q "null:src" "$D/topo.svg" || fail "topo --svg drew no graph"
+{ grep -q "<svg" "$D/topo.svg" && grep -q "null:src" "$D/topo.svg"; } || fail "topo --svg drew no graph"
 log "ok: topo text, DOT and SVG"
 # (Output captured first: grep -q stops reading early, and under pipefail
 # the writer's SIGPIPE would fail the pipeline.)

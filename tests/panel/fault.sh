@@ -29,7 +29,7 @@ pbgen_bg tx2 tx "virtio:$RUN/vhost-2.sock" --persist -d 10 -r 100000 --wait 20 -
 pbd_wait_stat vhost:1 tx_frames 50000 10
 pbgen_bg tx3 tx "virtio:$RUN/vhost-3.sock" -n 600000 -r 200000 --wait 20 -q
 
-tp_pid=$(cat "/proc/${PB_PID[vu]}/task/${PB_PID[vu]}/children" | tr ' ' '\n' | head -n 1)
+tp_pid=$(tr ' ' '\n' <"/proc/${PB_PID[vu]}/task/${PB_PID[vu]}/children" | head -n 1)
 # stdbuf execs testpmd: the child of timeout is testpmd itself.
 [ "$(cat "/proc/$tp_pid/comm")" = dpdk-testpmd ] || fail "testpmd's pid not found ($tp_pid)"
 kill -STOP "$tp_pid"

@@ -12,7 +12,7 @@
 set -euo pipefail
 out=$1
 kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
-[ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] || {
+{ [ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ]; } || {
 	echo "guest_initrd: no kernel in /boot (Debian: apt-get install linux-image-amd64)" >&2
 	exit 1
 }
@@ -29,8 +29,11 @@ for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
 	drivers/virtio/virtio_pci.ko net/core/failover.ko drivers/net/net_failover.ko \
 	drivers/net/virtio_net.ko; do
 	f=/lib/modules/$kver/kernel/$m
-	[ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -n 1) # compressed modules
-	[ -n "$f" ] && [ -f "$f" ] || { echo "guest_initrd: $m missing for $kver" >&2; exit 1; }
+	if [ ! -f "$f" ]; then
+		packed=("$f".*) # compressed modules; the pattern itself when none
+		f=${packed[0]}
+	fi
+	{ [ -n "$f" ] && [ -f "$f" ]; } || { echo "guest_initrd: $m missing for $kver" >&2; exit 1; }
 	cp "$f" "$root/mod/"
 done
 cat >"$root/init" <<'INIT'

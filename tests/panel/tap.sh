@@ -20,6 +20,7 @@ command -v ip >/dev/null || fail "ip not found (iproute2)"
 command -v ping >/dev/null || fail "ping not found (iputils-ping)"
 NS1="pbt$$a"
 NS2="pbt$$b"
+# shellcheck disable=SC2317 # run by pb_cleanup as a hook, not called directly
 cleanup_ns() { ip netns del "$NS1" 2>/dev/null; ip netns del "$NS2" 2>/dev/null; }
 # A hook, not a trap of our own: pb_cleanup must see the test's status, not
 # cleanup_ns's.

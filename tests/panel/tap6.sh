@@ -22,6 +22,7 @@ command -v ip >/dev/null || fail "ip not found (iproute2)"
 command -v ping >/dev/null || fail "ping not found (iputils-ping)"
 NS1="pbt6$$a"
 NS2="pbt6$$b"
+# shellcheck disable=SC2317 # run by pb_cleanup as a hook, not called directly
 cleanup_ns() { ip netns del "$NS1" 2>/dev/null; ip netns del "$NS2" 2>/dev/null; }
 PB_CLEANUP_HOOKS+=(cleanup_ns)
 ip netns add "$NS1" || fail "ip netns add (needs root)"
@@ -32,9 +33,9 @@ pbc add tap:a netns="$NS1" addr=fd00:77::1/64
 pbc add tap:b netns="$NS2" addr=fd00:77::2/64 ifname=pbtapb
 expect_eq "show: tap:a's addr" "$(pbd_json show tap:a | python3 -c 'import json,sys; print(json.load(sys.stdin)["addr"])')" fd00:77::1/64
 for n in "$NS1 pb-a fd00:77::1/64" "$NS2 pbtapb fd00:77::2/64"; do
-	set -- $n
-	out=$(ip -n "$1" -6 -o addr show dev "$2" scope global)
-	grep -q "inet6 $3 " <<<"$out" || fail "$2 in $1 has not $3: $out"
+	read -r ns dev addr <<<"$n"
+	out=$(ip -n "$ns" -6 -o addr show dev "$dev" scope global)
+	grep -q "inet6 $addr " <<<"$out" || fail "$dev in $ns has not $addr: $out"
 done
 pbc patch tap:a tap:b --both
 
