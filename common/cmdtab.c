@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/bridge_args.h"
 #include "common/capture_opts.h"
 #include "common/cmdtab.h"
 

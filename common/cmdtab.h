@@ -73,6 +73,14 @@ enum pbctl_complete {
 	  "| show | stop [ID|PORT]",                                                               \
 	  "write a port's frames to pcapng (- : stdout) until Ctrl-C, count or stop", 0, PORTS,    \
 	  capture, capture)                                                                        \
+	X(BRIDGE, bridge,                                                                          \
+	  "add NAME [aging=S] [max-macs=N] [flood=on|off] | del NAME [--force] | attach NAME "     \
+	  "PORT "                                                                                  \
+	  "[vlan=N | trunk=N,M..|all] [max-macs=N] | detach [NAME] PORT | show [NAME]",            \
+	  "learning bridges: make one, attach ports to it (by VLAN), list them", 0, PORTS, bridge, \
+	  bridge)                                                                                  \
+	X(FDB, fdb, "show [BRIDGE] | add BRIDGE MAC PORT [vlan=N] | del BRIDGE MAC [vlan=N]",      \
+	  "a bridge's forwarding table: learned MACs, and static ones", 0, PORTS, fdb, fdb)        \
 	X(VERSION, version, "", "the daemon's version and protocol", 1, NONE, no_args, version)
 
 enum pbctl_cmd_id {

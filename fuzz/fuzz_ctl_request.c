@@ -12,13 +12,16 @@
  *  - every reply is an object with "v" 1 and a boolean "ok"; a failure has
  *    an error object with a non-empty "code" and "message"; a success has a
  *    "result";
- *  - the panel stays consistent: every patch joins two existing ports.
+ *  - the panel stays consistent: every patch joins two existing ports,
+ *    every bridged port is in its bridge's list and has no patch.
+ * (At most 8 bridges are made: each holds a table of its own.)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/commands.h"
+#include "core/bridge.h"
 #include "core/log.h"
 #include "core/panel.h"
 #include "check.h"
@@ -58,6 +61,12 @@ static bool allowed(json_t *req)
 	json_t *cmd = json_object_get(req, "cmd");
 	json_t *port = json_object_get(json_object_get(req, "args"), "port");
 
+	if (json_is_string(cmd) && !strcmp(json_string_value(cmd), "bridge")) {
+		unsigned n = 0; /* each holds its table: a few, so memory stays bounded */
+		for (const struct pbd_bridge *b = pn.bridges; b; b = b->next)
+			n++;
+		return n < 8;
+	}
 	if (!json_is_string(cmd) || strcmp(json_string_value(cmd), "add") != 0)
 		return true;
 	if (pn.nports >= 32)
@@ -89,6 +98,13 @@ static void check_panel(void)
 		if (!p)
 			continue;
 		CHECK(p->slot == i);
+		if (p->bport) { /* on a bridge of the list, in its slot, and unpatched */
+			const struct pbd_bridge *b = pn.bridges;
+			while (b && b != p->bport->br)
+				b = b->next;
+			CHECK(b && b->members->m[p->bport->slot] == p->bport);
+			CHECK(!p->out || !p->out->n);
+		}
 		for (unsigned j = 0; p->out && j < p->out->n; j++) {
 			const struct pbd_port *q = p->out->port[j];
 			CHECK(q && pn.port[q->slot] == q);

@@ -24,7 +24,7 @@ packages=(
 	dpdk                                      # DPDK 22.11 runtime
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset
-	iputils-ping                              # tests: ping through tap ports
+	iputils-ping iputils-arping               # tests: ping and arping through tap ports and bridges
 	qemu-system-x86 linux-image-amd64         # tests: Linux guests on vhost: ports
 	busybox-static cpio                       # tests: the guests' tiny initramfs
 	graphviz                                  # patchbay topo --svg/--png, and its test

@@ -31,6 +31,10 @@ static const char *const panel_codes[] = {
     [PBD_E_PATCH_EXISTS] = "patch_exists",
     [PBD_E_FULL] = "full",
     [PBD_E_SYSTEM] = "system",
+    [PBD_E_NO_BRIDGE] = "unknown_bridge",
+    [PBD_E_BRIDGE_EXISTS] = "bridge_exists",
+    [PBD_E_NO_ENTRY] = "unknown_entry",
+    [PBD_E_ENTRY_EXISTS] = "entry_exists",
 };
 
 json_t *pbd_fail(struct pbd_cmd_err *e, const char *code, const char *fmt, ...)

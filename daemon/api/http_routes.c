@@ -33,8 +33,10 @@ static const struct {
 	const char *code;
 	unsigned status;
 } code_status[] = {
-    {"unknown_port", 404}, {"no_patch", 404}, {"port_exists", 409}, {"port_in_use", 409},
-    {"patch_exists", 409}, {"full", 409},     {"system", 500},	    {"unknown_capture", 404},
+    {"unknown_port", 404},  {"no_patch", 404},	      {"port_exists", 409},
+    {"port_in_use", 409},   {"patch_exists", 409},    {"full", 409},
+    {"system", 500},	    {"unknown_capture", 404}, {"unknown_bridge", 404},
+    {"bridge_exists", 409}, {"unknown_entry", 404},   {"entry_exists", 409},
 };
 
 static unsigned status_of(const char *code)
@@ -458,6 +460,56 @@ static void delete_capture(struct pbd_http_req *rq)
 	json_decref(res);
 }
 
+/* GET /v1/bridges: bridge show. */
+static void get_bridges(struct pbd_http_req *rq)
+{
+	if (no_input(rq))
+		run_answer(rq, PBCTL_CMD_BRIDGE, json_pack("{s:s}", "op", "show"), 200);
+}
+
+/* The bridge named by the path's segment: up to its '/'. */
+static json_t *bridge_args(struct pbd_http_req *rq)
+{
+	const char *end = strchr(rq->param, '/');
+	int len = end ? (int)(end - rq->param) : (int)strlen(rq->param);
+
+	return json_pack("{s:s, s:s%}", "op", "show", "name", rq->param, (size_t)len);
+}
+
+/* GET /v1/bridges/{name}: that bridge alone (not a list). */
+static void get_bridge(struct pbd_http_req *rq)
+{
+	if (!no_input(rq))
+		return;
+	json_t *args = bridge_args(rq);
+	if (!args) {
+		pbd_http_error(rq, 404, "unknown_bridge", "no such bridge");
+		return;
+	}
+	json_t *res = run(rq, PBCTL_CMD_BRIDGE, args);
+	if (res)
+		answer_json(rq, 200, json_array_get(json_object_get(res, "bridges"), 0));
+	json_decref(res);
+}
+
+/* GET /v1/bridges/{name}/fdb: its entries, learned and static. */
+static void get_bridge_fdb(struct pbd_http_req *rq)
+{
+	if (!no_input(rq))
+		return;
+	json_t *args = bridge_args(rq);
+	if (!args) {
+		pbd_http_error(rq, 404, "unknown_bridge", "no such bridge");
+		return;
+	}
+	json_t *res = run(rq, PBCTL_CMD_FDB, args);
+	if (res)
+		answer_json(
+		    rq, 200,
+		    json_object_get(json_array_get(json_object_get(res, "bridges"), 0), "entries"));
+	json_decref(res);
+}
+
 static void get_metrics(struct pbd_http_req *rq)
 {
 	if (!no_input(rq))
@@ -483,25 +535,29 @@ static const struct route routes[] = {
     {"/v1/topology", "GET", {{"GET", get_topology}}},
     {"/v1/captures", "GET, POST", {{"GET", get_captures}, {"POST", post_capture}}},
     {"/v1/captures/*", "DELETE", {{"DELETE", delete_capture}}},
+    {"/v1/bridges", "GET", {{"GET", get_bridges}}},
+    {"/v1/bridges/*", "GET", {{"GET", get_bridge}}},
+    {"/v1/bridges/*/fdb", "GET", {{"GET", get_bridge_fdb}}},
     {"/metrics", "GET", {{"GET", get_metrics}}},
 };
 
-/* Does @path match @pattern? A trailing '*' takes one non-empty segment,
- * returned in *param. */
+/* Does @path match @pattern? A '*' segment takes one non-empty segment,
+ * returned in *param (one per pattern). */
 static bool match(const char *pattern, const char *path, const char **param)
 {
-	size_t n = strlen(pattern);
+	const char *star = strchr(pattern, '*');
 
-	if (n && pattern[n - 1] == '*') {
-		if (strncmp(pattern, path, n - 1) != 0)
-			return false;
-		const char *seg = path + n - 1;
-		if (!*seg || strchr(seg, '/'))
-			return false;
-		*param = seg;
-		return true;
-	}
-	return !strcmp(pattern, path);
+	if (!star)
+		return !strcmp(pattern, path);
+	size_t head = (size_t)(star - pattern);
+	if (strncmp(pattern, path, head) != 0)
+		return false;
+	const char *seg = path + head, *end = strchr(seg, '/');
+	size_t len = end ? (size_t)(end - seg) : strlen(seg);
+	if (!len || strcmp(star + 1, seg + len))
+		return false;
+	*param = seg;
+	return true;
 }
 
 void pbd_http_route(struct pbd_http_req *rq)

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "core/bridge.h"
 #include "core/log.h"
 #include "core/panel.h"
 
@@ -90,6 +91,7 @@ void pbd_panel_stop(struct pbd_panel *pn)
 	PBD_STORE(pn->link_stop, true);
 	pbd_inbox_wake(&pn->link.inbox);
 	pthread_join(pn->link.thread, NULL);
+	pbd_bridges_free(pn);
 	for (unsigned i = 0; i < PBD_MAX_PORTS; i++) {
 		if (pn->port[i]) {
 			free_port(pn->port[i]);
@@ -142,8 +144,7 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-/* The worker with the fewest ports assigned. */
-static int least_loaded(struct pbd_panel *pn)
+int pbd_panel_least_loaded(struct pbd_panel *pn)
 {
 	unsigned best = 0, best_n = ~0u;
 
@@ -236,7 +237,7 @@ enum pbd_err pbd_panel_add(struct pbd_panel *pn, const char *name, json_t *opts,
 	p->slot = slot;
 	p->opts = json_incref(opts);
 	p->home = PBD_HOME_NONE;
-	p->assigned = least_loaded(pn);
+	p->assigned = pbd_panel_least_loaded(pn);
 	struct pbd_opts o = {opts};
 	int r = t->open(p, &o, err, errlen);
 	if (r < 0) {
@@ -350,7 +351,15 @@ enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct
 			     char *err, size_t errlen)
 {
 	const struct pbd_dests *d = from->out;
+	const struct pbd_port *bridged = from->bport ? from : to->bport ? to : NULL;
 
+	if (bridged) {
+		snprintf(err, errlen,
+			 "port %s is on bridge %s: a bridged port cannot be patched (bridge detach "
+			 "it first)",
+			 bridged->name, pbd_port_bridge(bridged)->name);
+		return PBD_E_IN_USE;
+	}
 	for (unsigned i = 0; d && i < d->n; i++) {
 		if (d->port[i] == to) {
 			snprintf(err, errlen, "%s is already patched to %s", from->name, to->name);
@@ -387,6 +396,17 @@ void pbd_panel_reset(struct pbd_panel *pn)
 enum pbd_err pbd_panel_del(struct pbd_panel *pn, struct pbd_port *p, bool force, char *err,
 			   size_t errlen)
 {
+	if (p->bport) {
+		if (!force) {
+			snprintf(err, errlen,
+				 "port %s is on bridge %s: detach it first (or del --force)",
+				 p->name, pbd_port_bridge(p)->name);
+			return PBD_E_IN_USE;
+		}
+		enum pbd_err e = pbd_bridge_detach(pn, p, err, errlen);
+		if (e != PBD_OK)
+			return e;
+	}
 	if (pbd_panel_is_patched(pn, p)) {
 		if (!force) {
 			snprintf(err, errlen,

@@ -89,21 +89,26 @@ struct pbd_panel {
 	pthread_cond_t closed_cv;
 	uint64_t started_ns;
 	struct pbd_captures *captures; /* core/capture.c's */
+	struct pbd_bridge *bridges;    /* core/bridge.c's list */
 };
 
 /* Errors the panel reports: a code the protocol names and a message. */
 enum pbd_err {
 	PBD_OK = 0,
-	PBD_E_BAD_NAME,	    /* not TYPE:ID */
-	PBD_E_UNKNOWN_TYPE, /* TYPE is not a port type */
-	PBD_E_BAD_OPTION,   /* an option is unknown or has a bad value */
-	PBD_E_EXISTS,	    /* a port of that name exists */
-	PBD_E_NO_PORT,	    /* no port of that name */
-	PBD_E_IN_USE,	    /* the port is patched */
-	PBD_E_NO_PATCH,	    /* no such patch */
-	PBD_E_PATCH_EXISTS, /* already patched */
-	PBD_E_FULL,	    /* too many ports */
-	PBD_E_SYSTEM,	    /* the system refused (socket in use, permission, ...) */
+	PBD_E_BAD_NAME,	     /* not TYPE:ID */
+	PBD_E_UNKNOWN_TYPE,  /* TYPE is not a port type */
+	PBD_E_BAD_OPTION,    /* an option is unknown or has a bad value */
+	PBD_E_EXISTS,	     /* a port of that name exists */
+	PBD_E_NO_PORT,	     /* no port of that name */
+	PBD_E_IN_USE,	     /* the port is patched */
+	PBD_E_NO_PATCH,	     /* no such patch */
+	PBD_E_PATCH_EXISTS,  /* already patched */
+	PBD_E_FULL,	     /* too many ports */
+	PBD_E_SYSTEM,	     /* the system refused (socket in use, permission, ...) */
+	PBD_E_NO_BRIDGE,     /* no bridge of that name */
+	PBD_E_BRIDGE_EXISTS, /* a bridge of that name exists */
+	PBD_E_NO_ENTRY,	     /* no such static FDB entry */
+	PBD_E_ENTRY_EXISTS,  /* that static FDB entry exists */
 };
 
 /* Start @nworkers workers (pinned to @cpus[i] when @cpus, -1 entries unpinned)
@@ -129,6 +134,8 @@ void pbd_panel_reset(struct pbd_panel *pn);
  * loop) since the call: a pointer it read before is no longer in use. */
 void pbd_panel_sync(struct pbd_panel *pn);
 bool pbd_panel_is_patched(struct pbd_panel *pn, const struct pbd_port *p);
+/* The worker with the fewest ports assigned (a new port's, a new bridge's). */
+int pbd_panel_least_loaded(struct pbd_panel *pn);
 
 /* Counters as shown: live values minus what `clear` saw. */
 void pbd_port_read_stats(const struct pbd_port *p, struct pb_port_stats *st,

@@ -30,6 +30,7 @@
 struct pbd_port;
 struct pbd_opts;
 struct pbd_capset;
+struct pbd_bridge_member;
 
 /* Drops the daemon counts, by reason. The library's own counters (frames
  * the peer sent malformed, frames too large for the link) come on top.
@@ -109,6 +110,9 @@ struct pbd_port {
 	struct pbd_dests *out; /* patches from this port (RCU-style) */
 	/* Its captures, RCU-style too (core/capture.h). */
 	struct pbd_capset *cap;
+	/* Its bridge attachment, or NULL (core/bridge.h): a bridged port is
+	 * switched by its bridge and has no patches. */
+	struct pbd_bridge_member *bport;
 	/* Owner writes, control reads. */
 	int home; /* who owns it now: PBD_HOME_LINK or a worker index */
 	bool up;  /* as seen by its owner at the last dispatch */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "core/bridge.h"
 #include "core/capture.h"
 #include "core/fault.h"
 #include "core/log.h"
@@ -71,7 +72,12 @@ static bool retry_held(struct pbd_worker *w, struct pbd_port *p, const struct pb
 static bool forward(struct pbd_worker *w, struct pbd_port *p)
 {
 	const struct pbd_dests *d = PBD_LOAD(p->out);
+	struct pbd_bridge_member *bm = PBD_LOAD(p->bport);
 
+	if (__builtin_expect(bm != NULL, 0)) {
+		drop_held(w, p, false); /* from a patch it had before */
+		return pbd_bridge_forward(w, p, bm);
+	}
 	if (p->pend_n)
 		return retry_held(w, p, d);
 	if (p->type->source && (!d || !d->n))
@@ -229,7 +235,7 @@ static void try_sleep(struct pbd_worker *w)
 	for (unsigned i = 0; i < w->own.n; i++) {
 		struct pbd_port *p = w->own.port[i];
 		const struct pbd_dests *d = PBD_LOAD(p->out);
-		if (p->type->source && (!d || !d->n))
+		if (p->type->source && (!d || !d->n) && !PBD_LOAD(p->bport))
 			continue;
 		if (p->type->prepare_sleep(p) > 0)
 			return;
