@@ -467,6 +467,36 @@ static void get_bridges(struct pbd_http_req *rq)
 		run_answer(rq, PBCTL_CMD_BRIDGE, json_pack("{s:s}", "op", "show"), 200);
 }
 
+/* POST /v1/bridges {name, opts}: bridge add; the answer is the bridge. */
+static void post_bridge(struct pbd_http_req *rq)
+{
+	static const char *const fields[] = {"name", "opts", NULL};
+	json_t *b;
+
+	if (!no_query(rq) || !(b = body_object(rq, fields)))
+		return;
+	json_object_set_new(b, "op", json_string("add"));
+	json_t *res = run(rq, PBCTL_CMD_BRIDGE, b);
+	if (res)
+		answer_json(rq, 201, json_array_get(json_object_get(res, "bridges"), 0));
+	json_decref(res);
+}
+
+/* DELETE /v1/bridges/{name}[?force=true]: bridge del. */
+static void delete_bridge(struct pbd_http_req *rq)
+{
+	static const char *const known[] = {"force", NULL};
+	json_t *q = query(rq, known),
+	       *args = json_pack("{s:s, s:s}", "op", "del", "name", rq->param);
+
+	if (q && args && no_body(rq) && query_bool(rq, q, "force", args))
+		run_answer(rq, PBCTL_CMD_BRIDGE, json_incref(args), 204);
+	else if (!args)
+		pbd_http_error(rq, 404, "unknown_bridge", "no such bridge");
+	json_decref(args);
+	json_decref(q);
+}
+
 /* The bridge named by the path's segment: up to its '/'. */
 static json_t *bridge_args(struct pbd_http_req *rq)
 {
@@ -535,8 +565,8 @@ static const struct route routes[] = {
     {"/v1/topology", "GET", {{"GET", get_topology}}},
     {"/v1/captures", "GET, POST", {{"GET", get_captures}, {"POST", post_capture}}},
     {"/v1/captures/*", "DELETE", {{"DELETE", delete_capture}}},
-    {"/v1/bridges", "GET", {{"GET", get_bridges}}},
-    {"/v1/bridges/*", "GET", {{"GET", get_bridge}}},
+    {"/v1/bridges", "GET, POST", {{"GET", get_bridges}, {"POST", post_bridge}}},
+    {"/v1/bridges/*", "GET, DELETE", {{"GET", get_bridge}, {"DELETE", delete_bridge}}},
     {"/v1/bridges/*/fdb", "GET", {{"GET", get_bridge_fdb}}},
     {"/metrics", "GET", {{"GET", get_metrics}}},
 };

@@ -16,6 +16,7 @@
 
 #include "common/cmdtab.h"
 #include "api/http.h"
+#include "core/bridge.h"
 #include "core/capture.h"
 
 /*
@@ -246,6 +247,81 @@ static void captures(FILE *f, struct pbd_panel *pn)
 	json_decref(list);
 }
 
+/* Per bridge (labels: its name; the drops also their reason): its table's
+ * size, its ports, and its counters (PBD_BRIDGE_CTR_FIELDS: the drop_*
+ * ones as patchbay_bridge_dropped_total by reason, the rest each a
+ * family). Bounded by the bridges an operator made. */
+static void bridges(FILE *f, struct pbd_panel *pn)
+{
+	enum { MAXB = 256 };
+	const struct pbd_bridge *b[MAXB];
+	struct pbd_bridge_ctr c[MAXB];
+	unsigned n = 0;
+
+	for (const struct pbd_bridge *x = pn->bridges; x && n < MAXB; x = x->next) {
+		b[n] = x;
+		pbd_bridge_read_ctr(x, &c[n++]);
+	}
+	if (!n)
+		return;
+#define LINE_START(i)                                                                              \
+	do {                                                                                       \
+		fprintf(f, "{bridge=\"");                                                          \
+		label_value(f, b[i]->name);                                                        \
+		fputc('"', f);                                                                     \
+	} while (0)
+	family(f, "patchbay_bridge_fdb_entries", "gauge",
+	       "Entries in a bridge's forwarding table, learned (live) and static");
+	for (unsigned i = 0; i < n; i++) {
+		fputs("patchbay_bridge_fdb_entries", f);
+		LINE_START(i);
+		fprintf(f, ",kind=\"learned\"} %u\n", pbd_bridge_fdb_live(b[i]));
+		fputs("patchbay_bridge_fdb_entries", f);
+		LINE_START(i);
+		fprintf(f, ",kind=\"static\"} %u\n", b[i]->statics ? b[i]->statics->n : 0);
+	}
+	family(f, "patchbay_bridge_fdb_max_entries", "gauge",
+	       "The bound of a bridge's table of learned MACs (max-macs)");
+	for (unsigned i = 0; i < n; i++) {
+		fputs("patchbay_bridge_fdb_max_entries", f);
+		LINE_START(i);
+		fprintf(f, "} %u\n", b[i]->max_macs);
+	}
+	family(f, "patchbay_bridge_ports", "gauge", "Ports attached to a bridge");
+	for (unsigned i = 0; i < n; i++) {
+		unsigned m = 0;
+		for (unsigned j = 0; j < b[i]->members->n; j++)
+			m += b[i]->members->m[j] != NULL;
+		fputs("patchbay_bridge_ports", f);
+		LINE_START(i);
+		fprintf(f, "} %u\n", m);
+	}
+#define COUNTER(field, doc)                                                                        \
+	if (strncmp(#field, "drop_", 5)) {                                                         \
+		family(f, "patchbay_bridge_" #field "_total", "counter", "A bridge's " doc);       \
+		for (unsigned i = 0; i < n; i++) {                                                 \
+			fputs("patchbay_bridge_" #field "_total", f);                              \
+			LINE_START(i);                                                             \
+			fprintf(f, "} %llu\n", (unsigned long long)c[i].field);                    \
+		}                                                                                  \
+	}
+	PBD_BRIDGE_CTR_FIELDS(COUNTER)
+#undef COUNTER
+	family(f, "patchbay_bridge_dropped_total", "counter",
+	       "Frames a bridge dropped, by reason (its ports' own drops are on the ports)");
+	for (unsigned i = 0; i < n; i++) {
+#define DROP(field, doc)                                                                           \
+	if (!strncmp(#field, "drop_", 5)) {                                                        \
+		fputs("patchbay_bridge_dropped_total", f);                                         \
+		LINE_START(i);                                                                     \
+		fprintf(f, ",reason=\"%s\"} %llu\n", #field + 5, (unsigned long long)c[i].field);  \
+	}
+		PBD_BRIDGE_CTR_FIELDS(DROP)
+#undef DROP
+	}
+#undef LINE_START
+}
+
 char *pbd_metrics_text(struct pbd_panel *pn)
 {
 	char *buf = NULL;
@@ -271,6 +347,7 @@ char *pbd_metrics_text(struct pbd_panel *pn)
 	ports(f, pn);
 	workers(f, pn);
 	captures(f, pn);
+	bridges(f, pn);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

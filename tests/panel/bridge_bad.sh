@@ -88,7 +88,14 @@ get -f "$url/v1/bridges/br0/fdb" | py "assert s[0]['mac'] == '02:00:00:00:00:07'
 	fail "GET /v1/bridges/br0/fdb"
 code=$(get -o /dev/null -w '%{http_code}' "$url/v1/bridges/nope")
 expect_eq "GET /v1/bridges/nope" "$code" 404
-log "ok: REST lists bridges and their tables"
+get -f "$url/metrics" >"$D/metrics" || fail "GET /metrics"
+promtool check metrics <"$D/metrics" || fail "promtool check metrics: $(grep bridge "$D/metrics")"
+grep -qx 'patchbay_bridge_fdb_entries{bridge="br0",kind="static"} 1' "$D/metrics" ||
+	fail "no static entry count in /metrics: $(grep bridge "$D/metrics")"
+grep -qx 'patchbay_bridge_ports{bridge="br0"} 1' "$D/metrics" || fail "no port count in /metrics"
+grep -qx 'patchbay_bridge_dropped_total{bridge="br0",reason="vlan"} 0' "$D/metrics" ||
+	fail "no drops by reason in /metrics"
+log "ok: REST lists bridges and their tables; /metrics has them (promtool accepts it)"
 
 # del --force of a bridged port detaches it; bridge del --force its ports.
 pbc add null:b

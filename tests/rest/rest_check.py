@@ -273,6 +273,7 @@ def full(api):
     api.call("DELETE", "/v1/stats", want=204)
 
     captures(api)
+    bridges(api)
     bad_input(api)
 
     # Patches and ports go away; what is gone is 404 after.
@@ -293,6 +294,32 @@ def full(api):
     api.call("DELETE", "/v1/ports/null:sink", want=204)
     api.error("DELETE", "/v1/ports/null:sink", None, 404, "unknown_port")
     api.error("GET", "/v1/ports/null:sink", None, 404, "unknown_port")
+
+
+def bridges(api):
+    """A bridge made, listed, its (empty) table read, refused twice, removed."""
+    _, _, r = api.call("GET", "/v1/bridges", want=200)
+    if r["bridges"]:
+        fail(f"bridges before any was made: {r}")
+    _, _, b = api.call("POST", "/v1/bridges", {"name": "rb0", "opts": {"max-macs": "64"}},
+                       want=201)
+    if b["name"] != "rb0" or b["max_macs"] != 64 or b["members"]:
+        fail(f"POST /v1/bridges made {b}")
+    api.error("POST", "/v1/bridges", {"name": "rb0"}, 409, "bridge_exists")
+    api.error("POST", "/v1/bridges", {"name": "rb1", "opts": {"flood": "maybe"}}, 400,
+              "bad_option")
+    _, _, one = api.call("GET", "/v1/bridges/rb0", want=200)
+    if one["name"] != "rb0":
+        fail(f"GET /v1/bridges/rb0: {one}")
+    _, _, fdb = api.call("GET", "/v1/bridges/rb0/fdb", want=200)
+    if fdb != []:
+        fail(f"a new bridge's table: {fdb}")
+    _, _, m = api.call("GET", "/metrics", want=200)
+    if metric(m, "patchbay_bridge_fdb_max_entries", {"bridge": "rb0"}) != 64:
+        fail("/metrics lacks the bridge's bound")
+    api.error("GET", "/v1/bridges/nope/fdb", None, 404, "unknown_bridge")
+    api.call("DELETE", "/v1/bridges/rb0", want=204)
+    api.error("DELETE", "/v1/bridges/rb0", None, 404, "unknown_bridge")
 
 
 def captures(api):
