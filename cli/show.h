@@ -46,6 +46,7 @@ void pbc_show_save(json_t *r);
 void pbc_show_capture(json_t *r);
 void pbc_show_bridge(json_t *r); /* cli/bridge.c */
 void pbc_show_fdb(json_t *r);
+void pbc_show_mirror(json_t *r); /* cli/mirror.c */
 /* capture PORT FILE|- in the foreground (cli/capture.c); @req taken. */
 int pbc_capture(struct pbctl_client *c, json_t *req);
 /* "capture N of PORT: F frames (B bytes) written to FILE, D dropped". */

@@ -36,6 +36,13 @@ static const struct op_shape fdb_ops[] = {
     {NULL, {NULL}, 0, false, NULL, NULL},
 };
 
+static const struct op_shape mirror_ops[] = {
+    {"add", {"name"}, 1, true, NULL, NULL},
+    {"del", {"name"}, 1, false, NULL, NULL},
+    {"show", {NULL}, 0, false, NULL, NULL},
+    {NULL, {NULL}, 0, false, NULL, NULL},
+};
+
 static int usage(const struct pbctl_cmd *c, char *err, size_t errlen, const char *why)
 {
 	snprintf(err, errlen, "%s; usage: %s %s", why, c->name, c->usage);
@@ -109,4 +116,10 @@ int pbctl_build_fdb(const struct pbctl_cmd *c, int argc, char **argv, json_t *ar
 		    size_t errlen)
 {
 	return build(c, fdb_ops, argc, argv, args, err, errlen);
+}
+
+int pbctl_build_mirror(const struct pbctl_cmd *c, int argc, char **argv, json_t *args, char *err,
+		       size_t errlen)
+{
+	return build(c, mirror_ops, argc, argv, args, err, errlen);
 }

@@ -23,6 +23,11 @@ struct pbctl_cmd;
 
 int pbctl_build_bridge(const struct pbctl_cmd *c, int argc, char **argv, json_t *args, char *err,
 		       size_t errlen);
+/*   mirror add NAME KEY=VALUE..         {"op":"add","name":N,"opts":{src,dst,dir,vlan}}
+ *   mirror del NAME                     {"op":"del","name":N}
+ *   mirror [show]                       {"op":"show"} */
+int pbctl_build_mirror(const struct pbctl_cmd *c, int argc, char **argv, json_t *args, char *err,
+		       size_t errlen);
 int pbctl_build_fdb(const struct pbctl_cmd *c, int argc, char **argv, json_t *args, char *err,
 		    size_t errlen);
 

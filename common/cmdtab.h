@@ -81,6 +81,9 @@ enum pbctl_complete {
 	  bridge)                                                                                  \
 	X(FDB, fdb, "show [BRIDGE] | add BRIDGE MAC PORT [vlan=N] | del BRIDGE MAC [vlan=N]",      \
 	  "a bridge's forwarding table: learned MACs, and static ones", 0, PORTS, fdb, fdb)        \
+	X(MIRROR, mirror,                                                                          \
+	  "add NAME src=PORT[,PORT..] dst=PORT [dir=rx|tx|both] [vlan=N] | del NAME | show",       \
+	  "copy ports' traffic to a monitor port (never slowing it)", 0, PORTS, mirror, mirror)    \
 	X(VERSION, version, "", "the daemon's version and protocol", 1, NONE, no_args, version)
 
 enum pbctl_cmd_id {

@@ -18,6 +18,7 @@
 #include "api/http.h"
 #include "core/bridge.h"
 #include "core/capture.h"
+#include "core/mirror.h"
 
 /*
  * A port's figures, one slot per counter of both lists (the library's
@@ -322,6 +323,30 @@ static void bridges(FILE *f, struct pbd_panel *pn)
 #undef LINE_START
 }
 
+/* Per mirror (label: its name): copies sent and dropped. */
+static void mirrors(FILE *f, struct pbd_panel *pn)
+{
+	static const char *const fams[][2] = {
+	    {"patchbay_mirror_frames_total", "Copies a mirror's destination took"},
+	    {"patchbay_mirror_dropped_total",
+	     "Copies a mirror dropped (its destination full or down); the mirrored traffic is "
+	     "never held for them"},
+	};
+
+	if (!pn->mirrors)
+		return;
+	for (unsigned k = 0; k < 2; k++) {
+		family(f, fams[k][0], "counter", fams[k][1]);
+		for (const struct pbd_mirror *m = pn->mirrors; m; m = m->next) {
+			fprintf(f, "%s{mirror=\"", fams[k][0]);
+			label_value(f, m->name);
+			fprintf(f, "\"} %llu\n",
+				(unsigned long long)__atomic_load_n(k ? &m->dropped : &m->frames,
+								    __ATOMIC_RELAXED));
+		}
+	}
+}
+
 char *pbd_metrics_text(struct pbd_panel *pn)
 {
 	char *buf = NULL;
@@ -348,6 +373,7 @@ char *pbd_metrics_text(struct pbd_panel *pn)
 	workers(f, pn);
 	captures(f, pn);
 	bridges(f, pn);
+	mirrors(f, pn);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

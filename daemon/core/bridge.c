@@ -13,6 +13,7 @@
 
 #include "core/bridge.h"
 #include "core/log.h"
+#include "core/mirror.h"
 #include "core/panel.h"
 
 #define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -132,6 +133,13 @@ enum pbd_err pbd_bridge_attach(struct pbd_panel *pn, struct pbd_bridge *br, stru
 			 p->name);
 		return PBD_E_IN_USE;
 	}
+	const struct pbd_mirror *mi = pbd_port_mirror(pn, p);
+	if (mi && mi->dst == p) {
+		snprintf(err, errlen,
+			 "port %s is the destination of mirror %s: it cannot be bridged", p->name,
+			 mi->name);
+		return PBD_E_IN_USE;
+	}
 	unsigned slot = 0;
 	while (slot < PBD_BRIDGE_MAX_MEMBERS && br->members->m[slot])
 		slot++;
@@ -167,6 +175,7 @@ enum pbd_err pbd_bridge_attach(struct pbd_panel *pn, struct pbd_bridge *br, stru
 	PBD_SET(p->assigned, br->worker);
 	if (PBD_LOAD(p->home) >= 0)
 		pbd_inbox_wake(&pn->workers[PBD_LOAD(p->home)].inbox);
+	pbd_mirrors_follow(pn);
 	char v[64];
 	pbd_member_vlans_str(m, v, sizeof(v));
 	LOGI("bridge", "attached %s to %s (vlans %s)", p->name, br->name, v);

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/bridge.h"
-#include "core/capture.h"
+#include "core/port_io.h"
 #include "core/eth.h"
 #include "core/panel.h"
 

@@ -6,7 +6,7 @@
  * (struct pbd_capset, p->cap), replaced whole by the control thread and
  * freed after every worker has passed a quiescent point, as patches are
  * (panel.h). The worker calls a port's rx and tx through pbd_port_rx() and
- * pbd_port_tx() below: with no capture on, that is one pointer load per
+ * pbd_port_tx() (core/port_io.h): with no capture on, that is one pointer load per
  * burst and one branch that is never taken. With one, the frames the port
  * received (after its rx op) or sent (those its tx op accepted) are copied,
  * cut to the snaplen, into the capture's ring: a byte ring with one
@@ -64,27 +64,6 @@ struct pbd_capset {
  * that takes direction @dir. Never blocks. */
 void pbd_capture_burst(const struct pbd_capset *s, unsigned dir, const struct pb_frame *f,
 		       unsigned n);
-
-/* A port's rx and tx, as the worker calls them. */
-static inline unsigned pbd_port_rx(struct pbd_port *p, struct pb_frame *f, unsigned n)
-{
-	unsigned got = p->type->rx(p, f, n);
-	const struct pbd_capset *s = PBD_LOAD(p->cap);
-
-	if (__builtin_expect(s != NULL, 0) && got)
-		pbd_capture_burst(s, PBD_CAP_RX, f, got);
-	return got;
-}
-
-static inline unsigned pbd_port_tx(struct pbd_port *p, const struct pb_frame *f, unsigned n)
-{
-	unsigned sent = p->type->tx(p, f, n);
-	const struct pbd_capset *s = PBD_LOAD(p->cap);
-
-	if (__builtin_expect(s != NULL, 0) && sent)
-		pbd_capture_burst(s, PBD_CAP_TX, f, sent);
-	return sent;
-}
 
 /* The control thread's side. */
 

@@ -12,6 +12,7 @@
 
 #include "core/bridge.h"
 #include "core/log.h"
+#include "core/mirror.h"
 #include "core/panel.h"
 
 #define CLOSE_WAIT_S 10 /* a virtio: port's goodbye waits for its device */
@@ -92,6 +93,7 @@ void pbd_panel_stop(struct pbd_panel *pn)
 	pbd_inbox_wake(&pn->link.inbox);
 	pthread_join(pn->link.thread, NULL);
 	pbd_bridges_free(pn);
+	pbd_mirrors_free(pn);
 	for (unsigned i = 0; i < PBD_MAX_PORTS; i++) {
 		if (pn->port[i]) {
 			free_port(pn->port[i]);
@@ -360,6 +362,17 @@ enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct
 			 bridged->name, pbd_port_bridge(bridged)->name);
 		return PBD_E_IN_USE;
 	}
+	for (int i = 0; i < 2; i++) {
+		const struct pbd_port *q = i ? to : from;
+		const struct pbd_mirror *m = pbd_port_mirror(pn, q);
+		if (m && m->dst == q) {
+			snprintf(
+			    err, errlen,
+			    "port %s is the destination of mirror %s: it cannot be patched too",
+			    q->name, m->name);
+			return PBD_E_IN_USE;
+		}
+	}
 	for (unsigned i = 0; d && i < d->n; i++) {
 		if (d->port[i] == to) {
 			snprintf(err, errlen, "%s is already patched to %s", from->name, to->name);
@@ -375,6 +388,7 @@ enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct
 	if (to->assigned != from->assigned)
 		assign_component(pn, to, from->assigned);
 	set_dests(pn, from, nd);
+	pbd_mirrors_follow(pn);
 	LOGI("panel", "patched %s -> %s", from->name, to->name);
 	return PBD_OK;
 }
@@ -396,6 +410,15 @@ void pbd_panel_reset(struct pbd_panel *pn)
 enum pbd_err pbd_panel_del(struct pbd_panel *pn, struct pbd_port *p, bool force, char *err,
 			   size_t errlen)
 {
+	for (struct pbd_mirror *m; (m = pbd_port_mirror(pn, p));) {
+		if (!force) {
+			snprintf(err, errlen,
+				 "port %s is in mirror %s: mirror del it first (or del --force)",
+				 p->name, m->name);
+			return PBD_E_IN_USE;
+		}
+		pbd_mirror_del(pn, m);
+	}
 	if (p->bport) {
 		if (!force) {
 			snprintf(err, errlen,

@@ -90,6 +90,7 @@ struct pbd_panel {
 	uint64_t started_ns;
 	struct pbd_captures *captures; /* core/capture.c's */
 	struct pbd_bridge *bridges;    /* core/bridge.c's list */
+	struct pbd_mirror *mirrors;    /* core/mirror.c's list */
 };
 
 /* Errors the panel reports: a code the protocol names and a message. */

@@ -31,6 +31,7 @@ struct pbd_port;
 struct pbd_opts;
 struct pbd_capset;
 struct pbd_bridge_member;
+struct pbd_mirset;
 
 /* Drops the daemon counts, by reason. The library's own counters (frames
  * the peer sent malformed, frames too large for the link) come on top.
@@ -113,6 +114,8 @@ struct pbd_port {
 	/* Its bridge attachment, or NULL (core/bridge.h): a bridged port is
 	 * switched by its bridge and has no patches. */
 	struct pbd_bridge_member *bport;
+	/* The mirrors it is a source of, RCU-style (core/mirror.h). */
+	struct pbd_mirset *mir;
 	/* Owner writes, control reads. */
 	int home; /* who owns it now: PBD_HOME_LINK or a worker index */
 	bool up;  /* as seen by its owner at the last dispatch */

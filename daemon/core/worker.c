@@ -23,7 +23,7 @@
 #include <sys/epoll.h>
 
 #include "core/bridge.h"
-#include "core/capture.h"
+#include "core/port_io.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/panel.h"

@@ -23,6 +23,7 @@
 #include "common/capture_opts.h"
 #include "common/cmdtab.h"
 #include "core/capture.h"
+#include "core/port_io.h"
 #include "core/pcapng.h"
 
 static json_t *req(const char *line, char *err, size_t errlen)

@@ -167,7 +167,7 @@ static void test_table(void **state)
 		assert_ptr_equal(&pbctl_cmds[c->id], c);
 	}
 	assert_int_equal(n, PBCTL_CMD_COUNT);
-	assert_int_equal(n, 17);
+	assert_int_equal(n, 18);
 	/* Every request says which protocol it speaks. */
 	json_t *req = pbctl_request_args(PBCTL_CMD_VERSION, NULL);
 	assert_int_equal(json_integer_value(json_object_get(req, "v")), PBCTL_PROTOCOL);
