@@ -25,6 +25,7 @@ packages=(
 	dpdk-dev                                  # interop peer: dpdk-testpmd (in dpdk-dev on Debian 12)
 	iproute2 procps util-linux                # demo and tests: ip, ps/pkill, taskset
 	iputils-ping iputils-arping               # tests: ping and arping through tap ports and bridges
+	python3-scapy                             # tests: frames of many MACs flooded into a bridge (Debian's /usr/bin/python3)
 	qemu-system-x86 linux-image-amd64         # tests: Linux guests on vhost: ports
 	busybox-static cpio                       # tests: the guests' tiny initramfs
 	graphviz                                  # patchbay topo --svg/--png, and its test

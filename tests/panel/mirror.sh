@@ -94,7 +94,7 @@ pb_wait_exit tx 30
 pb_wait_exit rx 30
 expect_eq "frames at the receiver (tagged mirror)" "$(json_num rx frames_rx)" 50
 for _ in $(seq 50); do
-	[ "$(pbd_json capture show | py "print(s['captures'][0]['state'])")" = done ] && break
+	[ "$(pbd_json capture show | py "print(s['captures'][0]['state'])")" = "done" ] && break
 	sleep 0.1
 done
 pbc capture stop >/dev/null
