@@ -90,10 +90,19 @@ void pbc_show_status(json_t *r)
 	json_array_foreach(ports, i, p)
 	{
 		join_names(json_object_get(p, "patched_to"), to, sizeof(to));
+		if (json_object_get(p, "bridge")) /* switched, not patched */
+			snprintf(to, sizeof(to), "bridge %s (vlans %s)", str(p, "bridge"),
+				 str(p, "vlans"));
 		detail(p, d, sizeof(d));
 		printf("%-20s %-5s %-6lld %-24s %s\n", str(p, "name"), str(p, "link"),
 		       num(p, "worker"), to, d);
 	}
+	size_t nb = json_array_size(json_object_get(r, "bridges"));
+	size_t nm = json_array_size(json_object_get(r, "mirrors"));
+	if (nb || nm)
+		printf(
+		    "%zu bridge(s) (patchbay bridge show), %zu mirror(s) (patchbay mirror show)\n",
+		    nb, nm);
 }
 
 static void show_counters(json_t *s)

@@ -81,6 +81,30 @@ static void text(json_t *a, json_t *b)
 	}
 }
 
+/* Bridges and mirrors, after the ports. */
+static void switching(json_t *b)
+{
+	json_t *x, *m;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(b, "bridges"), i, x)
+	{
+		printf("bridge %s:", json_string_value(json_object_get(x, "name")));
+		json_array_foreach(json_object_get(x, "ports"), j, m)
+		    printf(" %s (vlans %s)", json_string_value(json_object_get(m, "port")),
+			   json_string_value(json_object_get(m, "vlans")));
+		printf("\n");
+	}
+	json_array_foreach(json_object_get(b, "mirrors"), i, x)
+	{
+		printf("mirror %s:", json_string_value(json_object_get(x, "name")));
+		json_array_foreach(json_object_get(x, "src"), j, m)
+		    printf(" %s", json_string_value(m));
+		printf(" ┈▶ %s (%s)\n", json_string_value(json_object_get(x, "dst")),
+		       json_string_value(json_object_get(x, "dir")));
+	}
+}
+
 struct samples {
 	json_t *a, *b;
 };
@@ -156,8 +180,10 @@ int pbc_topo(struct pbctl_client *c, const struct pbc_view *view)
 		rc = draw(a, b, "png", view->png);
 	else if (view->dot)
 		dot(a, b, stdout);
-	else
+	else {
 		text(a, b);
+		switching(b);
+	}
 	json_decref(a);
 	json_decref(b);
 	return rc;

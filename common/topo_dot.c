@@ -16,8 +16,8 @@ static bool plain(const char *s)
 
 void pbctl_topo_dot(FILE *f, json_t *topo, pbctl_dot_label_fn label, void *ctx)
 {
-	json_t *n, *e;
-	size_t i;
+	json_t *n, *e, *b, *m;
+	size_t i, j;
 	char buf[64];
 
 	fprintf(f, "digraph patchbay {\n  rankdir=LR;\n  node [shape=box, style=rounded, "
@@ -42,6 +42,42 @@ void pbctl_topo_dot(FILE *f, json_t *topo, pbctl_dot_label_fn label, void *ctx)
 			fprintf(f, "  \"%s\" -> \"%s\" [label=\"%s\"];\n", from, to, l);
 		else
 			fprintf(f, "  \"%s\" -> \"%s\";\n", from, to);
+	}
+	/* A bridge: a node of its own, joined to each port on it (both ways:
+	 * a switch), labelled with the port's VLANs. */
+	json_array_foreach(json_object_get(topo, "bridges"), i, b)
+	{
+		const char *bn = json_string_value(json_object_get(b, "name"));
+		if (!plain(bn))
+			continue;
+		fprintf(f, "  \"bridge:%s\" [label=\"%s\\nbridge\", shape=ellipse, color=blue];\n",
+			bn, bn);
+		json_array_foreach(json_object_get(b, "ports"), j, m)
+		{
+			const char *port = json_string_value(json_object_get(m, "port"));
+			const char *v = json_string_value(json_object_get(m, "vlans"));
+			if (plain(port) && plain(v))
+				fprintf(
+				    f,
+				    "  \"%s\" -> \"bridge:%s\" [dir=both, label=\"vlans %s\"];\n",
+				    port, bn, v);
+		}
+	}
+	/* A mirror: a dashed edge from each source to its destination. */
+	json_array_foreach(json_object_get(topo, "mirrors"), i, b)
+	{
+		const char *mn = json_string_value(json_object_get(b, "name"));
+		const char *dst = json_string_value(json_object_get(b, "dst"));
+		if (!plain(mn) || !plain(dst))
+			continue;
+		json_array_foreach(json_object_get(b, "src"), j, m)
+		{
+			const char *src = json_string_value(m);
+			if (plain(src))
+				fprintf(f,
+					"  \"%s\" -> \"%s\" [style=dashed, label=\"mirror %s\"];\n",
+					src, dst, mn);
+		}
 	}
 	fprintf(f, "}\n");
 }

@@ -10,11 +10,7 @@
 
 static json_t *mirrors_json(struct pbd_panel *pn)
 {
-	json_t *list = json_array();
-
-	for (const struct pbd_mirror *m = pn->mirrors; m; m = m->next)
-		json_array_insert_new(list, 0, pbd_mirror_json(m)); /* oldest first */
-	return json_pack("{s:o}", "mirrors", list);
+	return json_pack("{s:o}", "mirrors", pbd_mirrors_json(pn));
 }
 
 json_t *pbd_cmd_mirror(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)

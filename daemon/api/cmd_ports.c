@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "api/commands.h"
+#include "core/bridge.h"
+#include "core/mirror.h"
 #include "core/capture.h"
 
 static const char *home_text(int home, char *buf, size_t len)
@@ -62,6 +64,12 @@ json_t *pbd_port_json(struct pbd_panel *pn, const struct pbd_port *p, bool with_
 	for (unsigned i = 0; d && i < d->n; i++)
 		json_array_append_new(out, json_string(d->port[i]->name));
 	json_object_set_new(o, "patched_to", out);
+	if (p->bport) {
+		char v[16384];
+		pbd_member_vlans_str(p->bport, v, sizeof(v));
+		json_object_set_new(o, "bridge", json_string(p->bport->br->name));
+		json_object_set_new(o, "vlans", json_string(v));
+	}
 	p->type->describe(p, o);
 	if (with_stats)
 		json_object_set_new(o, "stats", pbd_port_stats_json(p));
@@ -124,8 +132,9 @@ json_t *pbd_cmd_status(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e
 			json_array_append_new(patches, json_pack("{s:s, s:s}", "from", p->name,
 								 "to", p->out->port[j]->name));
 	}
-	return json_pack("{s:o, s:o, s:i, s:s}", "ports", ports, "patches", patches, "workers",
-			 (int)pn->nworkers, "run_dir", pn->run_dir);
+	return json_pack("{s:o, s:o, s:o, s:o, s:i, s:s}", "ports", ports, "patches", patches,
+			 "bridges", pbd_bridges_summary(pn), "mirrors", pbd_mirrors_json(pn),
+			 "workers", (int)pn->nworkers, "run_dir", pn->run_dir);
 }
 
 json_t *pbd_cmd_show(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)

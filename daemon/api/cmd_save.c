@@ -12,6 +12,7 @@
 
 #include "api/commands.h"
 #include "core/bridge.h"
+#include "core/mirror.h"
 
 /* One word of a recipe line: as it is, or in quotes the splitter
  * (pbctl_split) reads back when it holds a blank, a quote or a '#'. */
@@ -76,6 +77,27 @@ static void save_bridges(struct pbd_panel *pn, FILE *f)
 	}
 }
 
+/* Oldest first: mirror add with its options. */
+static void save_mirrors(struct pbd_panel *pn, FILE *f)
+{
+	json_t *list = pbd_mirrors_json(pn), *m, *s;
+	size_t i, j;
+
+	json_array_foreach(list, i, m)
+	{
+		fprintf(f, "mirror add %s src=", json_string_value(json_object_get(m, "name")));
+		json_array_foreach(json_object_get(m, "src"), j, s)
+		    fprintf(f, "%s%s", j ? "," : "", json_string_value(s));
+		fprintf(f, " dst=%s dir=%s", json_string_value(json_object_get(m, "dst")),
+			json_string_value(json_object_get(m, "dir")));
+		if (json_object_get(m, "vlan"))
+			fprintf(f, " vlan=%lld",
+				(long long)json_integer_value(json_object_get(m, "vlan")));
+		fputc('\n', f);
+	}
+	json_decref(list);
+}
+
 json_t *pbd_cmd_save(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 {
 	static const char *const known[] = {NULL};
@@ -116,6 +138,7 @@ json_t *pbd_cmd_save(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 			fprintf(f, "patch %s %s\n", p->name, p->out->port[j]->name);
 	}
 	save_bridges(pn, f);
+	save_mirrors(pn, f);
 	fclose(f);
 	json_t *res = json_pack("{s:s}", "recipe", text ? text : "");
 	free(text);

@@ -9,6 +9,8 @@
 
 #include "common/cmdtab.h"
 #include "api/commands.h"
+#include "core/bridge.h"
+#include "core/mirror.h"
 
 json_t *pbd_cmd_stats(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 {
@@ -94,7 +96,8 @@ json_t *pbd_cmd_topo(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 			json_array_append_new(edges, json_pack("{s:s, s:s}", "from", p->name, "to",
 							       p->out->port[j]->name));
 	}
-	return json_pack("{s:o, s:o, s:I}", "nodes", nodes, "edges", edges, "time_ns",
+	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "nodes", nodes, "edges", edges, "bridges",
+			 pbd_bridges_summary(pn), "mirrors", pbd_mirrors_json(pn), "time_ns",
 			 (json_int_t)pbd_now_ns());
 }
 

@@ -451,3 +451,24 @@ json_t *pbd_bridge_json(const struct pbd_bridge *br)
 			 "fdb_static", (json_int_t)(br->statics ? br->statics->n : 0), "counters",
 			 ctr);
 }
+
+json_t *pbd_bridges_summary(const struct pbd_panel *pn)
+{
+	json_t *list = json_array();
+
+	for (const struct pbd_bridge *b = pn->bridges; b; b = b->next) {
+		json_t *ports = json_array();
+		for (unsigned i = 0; i < b->members->n; i++) {
+			const struct pbd_bridge_member *m = b->members->m[i];
+			char v[16384];
+			if (!m)
+				continue;
+			pbd_member_vlans_str(m, v, sizeof(v));
+			json_array_append_new(
+			    ports, json_pack("{s:s, s:s}", "port", m->port->name, "vlans", v));
+		}
+		json_array_insert_new(list, 0,
+				      json_pack("{s:s, s:o}", "name", b->name, "ports", ports));
+	}
+	return list;
+}

@@ -185,6 +185,9 @@ void pbd_member_vlans_str(const struct pbd_bridge_member *m, char *out, size_t l
 json_t *pbd_bridge_fdb_json(const struct pbd_bridge *br);
 /* Learned entries live now (not aged, of a member still there). */
 unsigned pbd_bridge_fdb_live(const struct pbd_bridge *br);
+/* Every bridge, oldest first, as {name, ports: [{port, vlans}]}: what
+ * status and topo show of them. */
+json_t *pbd_bridges_summary(const struct pbd_panel *pn);
 void pbd_bridge_read_ctr(const struct pbd_bridge *br, struct pbd_bridge_ctr *c);
 
 /* Worker (bridge_fwd.c): receive a burst from @p, a member, and switch it.

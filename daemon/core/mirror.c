@@ -376,3 +376,12 @@ json_t *pbd_mirror_json(const struct pbd_mirror *m)
 		json_object_set_new(o, "vlan", json_integer(m->vlan));
 	return o;
 }
+
+json_t *pbd_mirrors_json(const struct pbd_panel *pn)
+{
+	json_t *list = json_array();
+
+	for (const struct pbd_mirror *m = pn->mirrors; m; m = m->next)
+		json_array_insert_new(list, 0, pbd_mirror_json(m));
+	return list;
+}

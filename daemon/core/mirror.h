@@ -61,6 +61,8 @@ void pbd_mirror_del(struct pbd_panel *pn, struct pbd_mirror *m);
 struct pbd_mirror *pbd_port_mirror(struct pbd_panel *pn, const struct pbd_port *p);
 json_t *pbd_mirror_json(const struct pbd_mirror *m);
 void pbd_mirrors_free(struct pbd_panel *pn);
+/* Every mirror, oldest first (the mirror objects). */
+json_t *pbd_mirrors_json(const struct pbd_panel *pn);
 /* After ports moved to other workers (a patch, a bridge): each mirror's
  * destination follows its sources. */
 void pbd_mirrors_follow(struct pbd_panel *pn);

@@ -120,9 +120,22 @@ pbc bridge attach brs null:c trunk=5,6,7 max-macs=9
 pbc bridge attach brs null:d
 pbc fdb add brs 02:00:00:00:00:05 null:b
 pbc fdb add brs 02:00:00:00:00:06 null:c vlan=6
+pbc add null:e
+pbc mirror add mm src=null:b,null:c dst=null:e dir=tx vlan=9
 bstate() { pbd_json bridge show | py "
 for b in s['bridges']:
-    print(b['name'], b['aging_s'], b['max_macs'], b['flood'], b['fdb_static'], [(m['port'], m['mode'], m['vlans'], m['max_macs']) for m in b['members']])"; }
+    print(b['name'], b['aging_s'], b['max_macs'], b['flood'], b['fdb_static'], [(m['port'], m['mode'], m['vlans'], m['max_macs']) for m in b['members']])"
+	pbd_json mirror show | py "print([(m['name'], m['src'], m['dst'], m['dir'], m.get('vlan')) for m in s['mirrors']])"; }
+# status, topo and its DOT show the bridge and the mirror.
+pbc status | grep -q '^null:c .*bridge brs (vlans 5,6,7)' || fail "status: $(pbc status)"
+pbc topo | grep -q '^bridge brs: null:b (vlans 5) null:c (vlans 5,6,7) null:d (vlans all)$' || fail "topo: $(pbc topo)"
+pbc topo | grep -q '^mirror mm: null:b null:c ┈▶ null:e (tx)$' || fail "topo: $(pbc topo)"
+dot=$(pbc topo --dot)
+grep -qF '"null:c" -> "bridge:brs" [dir=both, label="vlans 5,6,7"];' <<<"$dot" || fail "topo --dot: $dot"
+grep -qF '"null:b" -> "null:e" [style=dashed, label="mirror mm"];' <<<"$dot" || fail "topo --dot: $dot"
+pbc topo --svg "$D/topo.svg"
+grep -q 'bridge:brs' "$D/topo.svg" || fail "topo --svg drew no bridge"
+log "ok: status, topo (text, DOT, SVG) show bridges and mirrors"
 before=$(bstate)
 pbc save "$D/recipe"
 pbd_stop
@@ -130,6 +143,6 @@ RUN=$D/run2
 pbd_start --workers 1 --config "$D/recipe"
 after=$(bstate)
 [ "$before" = "$after" ] || fail "bridges replayed differ: before $before, after $after, recipe $(cat "$D/recipe")"
-log "ok: save and --config give back the bridges: $after"
+log "ok: save and --config give back the bridges and mirrors: $after"
 pbd_stop
 pb_pass "bridges refuse bad requests (each named, nothing changed); --force, detach and REST"
