@@ -37,6 +37,8 @@ PB_NAME=bench # its temp dir is /tmp/pb-bench.XXXXXX
 . "$ROOT/bench/cases/chain.sh"
 # shellcheck source=bench/cases/copy.sh
 . "$ROOT/bench/cases/copy.sh"
+# shellcheck source=bench/cases/bridge.sh
+. "$ROOT/bench/cases/bridge.sh"
 
 usage()
 {

@@ -283,6 +283,7 @@ bool pbd_bridge_forward(struct pbd_worker *w, struct pbd_port *p, struct pbd_bri
 		return false;
 	w->frames += n;
 	struct burst b = {br, PBD_LOAD(br->members), PBD_LOAD(br->statics), w, pbd_now_ns(), 0};
+	uint64_t last_src = 0; /* a burst is mostly from one host: learn it once */
 	br->ntouched = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct pbd_eth h;
@@ -296,8 +297,11 @@ bool pbd_bridge_forward(struct pbd_worker *w, struct pbd_port *p, struct pbd_bri
 			continue;
 		}
 		struct frame_forms ff = {&f[i], &h, (uint16_t)vid, {{NULL, 0}, {NULL, 0}}};
-		if (!pbd_eth_is_group(h.src))
-			learn(&b, bm, pbd_fdb_key(h.src, (uint16_t)vid));
+		uint64_t src = pbd_fdb_key(h.src, (uint16_t)vid);
+		if (src != last_src && !pbd_eth_is_group(h.src)) {
+			learn(&b, bm, src);
+			last_src = src;
+		}
 		struct pbd_bridge_member *to =
 		    pbd_eth_is_group(h.dst) ? NULL : lookup(&b, h.dst, (uint16_t)vid);
 		if (to == bm)

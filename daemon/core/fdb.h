@@ -21,10 +21,9 @@
  * the VID in bits 48..59, the MAC in the low 48 bits. */
 static inline uint64_t pbd_fdb_key(const uint8_t *mac, uint16_t vid)
 {
-	uint64_t k = 0;
+	uint64_t k = (uint64_t)mac[0] << 40 | (uint64_t)mac[1] << 32 | (uint64_t)mac[2] << 24 |
+		     (uint64_t)mac[3] << 16 | (uint64_t)mac[4] << 8 | mac[5];
 
-	for (int i = 0; i < 6; i++)
-		k = k << 8 | mac[i];
 	return 1ull << 63 | (uint64_t)(vid & 0x0fff) << 48 | k;
 }
 
