@@ -39,6 +39,8 @@ PB_NAME=bench # its temp dir is /tmp/pb-bench.XXXXXX
 . "$ROOT/bench/cases/copy.sh"
 # shellcheck source=bench/cases/bridge.sh
 . "$ROOT/bench/cases/bridge.sh"
+# shellcheck source=bench/cases/capture.sh
+. "$ROOT/bench/cases/capture.sh"
 
 usage()
 {
