@@ -44,11 +44,9 @@ void pbd_fdb_free(struct pbd_fdb *t)
 	free(t);
 }
 
-/* Fibonacci hashing: MACs of one vendor (or of a test's counter) differ in
- * their low bits only, and the multiply spreads those over the top bits. */
 static uint32_t bucket_of(const struct pbd_fdb *t, uint64_t key)
 {
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 34) & t->mask;
+	return pbd_fdb_bucket(t, key);
 }
 
 struct pbd_fdb_entry *pbd_fdb_find(struct pbd_fdb *t, uint64_t key)

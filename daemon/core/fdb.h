@@ -56,6 +56,29 @@ struct pbd_fdb {
 	struct pbd_fdb_entry *e;
 };
 
+/* Fibonacci hashing: MACs of one vendor (or of a test's counter) differ in
+ * their low bits only, and the multiply spreads those over the top bits. */
+static inline uint32_t pbd_fdb_bucket(const struct pbd_fdb *t, uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 34) & t->mask;
+}
+
+/* Lookups of a burst in two steps ahead of use, so a table larger than the
+ * caches costs a miss per burst rather than two per frame: first the
+ * bucket, then (once it is in) its first entry. */
+static inline void pbd_fdb_prefetch_bucket(const struct pbd_fdb *t, uint64_t key)
+{
+	__builtin_prefetch(&t->bucket[pbd_fdb_bucket(t, key)]);
+}
+
+static inline void pbd_fdb_prefetch_entry(const struct pbd_fdb *t, uint64_t key)
+{
+	uint32_t i = t->bucket[pbd_fdb_bucket(t, key)];
+
+	if (i)
+		__builtin_prefetch(&t->e[i - 1]);
+}
+
 /* A table of @cap entries; NULL when out of memory. */
 struct pbd_fdb *pbd_fdb_new(uint32_t cap);
 void pbd_fdb_free(struct pbd_fdb *t);
