@@ -506,8 +506,9 @@ static json_t *bridge_args(struct pbd_http_req *rq)
 	return json_pack("{s:s, s:s%}", "op", "show", "name", rq->param, (size_t)len);
 }
 
-/* GET /v1/bridges/{name}: that bridge alone (not a list). */
-static void get_bridge(struct pbd_http_req *rq)
+/* Run @cmd's show for the bridge of the path; answer its first bridge's
+ * @key (NULL: the bridge itself). */
+static void show_one_bridge(struct pbd_http_req *rq, enum pbctl_cmd_id cmd, const char *key)
 {
 	if (!no_input(rq))
 		return;
@@ -516,28 +517,23 @@ static void get_bridge(struct pbd_http_req *rq)
 		pbd_http_error(rq, 404, "unknown_bridge", "no such bridge");
 		return;
 	}
-	json_t *res = run(rq, PBCTL_CMD_BRIDGE, args);
+	json_t *res = run(rq, cmd, args);
+	json_t *b = json_array_get(json_object_get(res, "bridges"), 0);
 	if (res)
-		answer_json(rq, 200, json_array_get(json_object_get(res, "bridges"), 0));
+		answer_json(rq, 200, key ? json_object_get(b, key) : b);
 	json_decref(res);
+}
+
+/* GET /v1/bridges/{name}: that bridge alone (not a list). */
+static void get_bridge(struct pbd_http_req *rq)
+{
+	show_one_bridge(rq, PBCTL_CMD_BRIDGE, NULL);
 }
 
 /* GET /v1/bridges/{name}/fdb: its entries, learned and static. */
 static void get_bridge_fdb(struct pbd_http_req *rq)
 {
-	if (!no_input(rq))
-		return;
-	json_t *args = bridge_args(rq);
-	if (!args) {
-		pbd_http_error(rq, 404, "unknown_bridge", "no such bridge");
-		return;
-	}
-	json_t *res = run(rq, PBCTL_CMD_FDB, args);
-	if (res)
-		answer_json(
-		    rq, 200,
-		    json_object_get(json_array_get(json_object_get(res, "bridges"), 0), "entries"));
-	json_decref(res);
+	show_one_bridge(rq, PBCTL_CMD_FDB, "entries");
 }
 
 static void get_metrics(struct pbd_http_req *rq)

@@ -142,3 +142,31 @@ for p in s["ports"]:
         p.pop(k, None)
 print(json.dumps(s, sort_keys=True))'
 }
+
+# pb_netns_add NAME...: network namespaces for hosts on tap ports, deleted
+# by pb_cleanup. IPv6 is off in them: its multicast (router and neighbour
+# solicitations, MLD) would be sent at any moment and blur the counts of
+# what a test's own frames did.
+PB_NETNS=()
+pb_netns_add()
+{
+	local n
+
+	for n in "$@"; do
+		ip netns add "$n" || fail "ip netns add $n (needs root)"
+		PB_NETNS+=("$n")
+		ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	[[ " ${PB_CLEANUP_HOOKS[*]} " == *" pb_netns_del "* ]] || PB_CLEANUP_HOOKS+=(pb_netns_del)
+}
+
+# shellcheck disable=SC2317 # run by pb_cleanup as a hook
+pb_netns_del()
+{
+	local n
+
+	for n in "${PB_NETNS[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+}

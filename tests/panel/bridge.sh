@@ -25,15 +25,7 @@ for t in ip ping arping tcpdump; do
 done
 NS=()
 for i in 1 2 3 4 5; do NS[i]="pbb$$-$i"; done
-# shellcheck disable=SC2317 # run by pb_cleanup as a hook, not called directly
-cleanup_ns() { for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done; }
-PB_CLEANUP_HOOKS+=(cleanup_ns)
-# No IPv6: its multicast (router and neighbour solicitations, MLD) would
-# be flooded at any moment and blur the counts of what a ping floods.
-for n in "${NS[@]}"; do
-	ip netns add "$n" || fail "ip netns add $n (needs root)"
-	ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+pb_netns_add "${NS[@]}"
 in_ns() { local i=$1; shift; ip netns exec "${NS[i]}" "$@"; }
 mac_of() { in_ns "$1" cat "/sys/class/net/pb-h$1/address"; }
 # br_ctr BRIDGE COUNTER

@@ -20,13 +20,7 @@ py() { python3 -c "import json,sys; s=json.load(sys.stdin); $1"; }
 
 NS=()
 for i in 1 2 3; do NS[i]="pbf$$-$i"; done
-# shellcheck disable=SC2317 # run by pb_cleanup as a hook, not called directly
-cleanup_ns() { for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done; }
-PB_CLEANUP_HOOKS+=(cleanup_ns)
-for n in "${NS[@]}"; do
-	ip netns add "$n" || fail "ip netns add $n (needs root)"
-	ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+pb_netns_add "${NS[@]}"
 in_ns() { local i=$1; shift; ip netns exec "${NS[i]}" "$@"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/${PB_PID[patchbayd]}/status"; }
 bridge() { pbd_json bridge show brf | py "b = s['bridges'][0]; $1"; }

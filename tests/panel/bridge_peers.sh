@@ -20,11 +20,7 @@ py() { python3 -c "import json,sys; s=json.load(sys.stdin); $1"; }
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 not found (scripts/setup.sh)"
 bash "$(dirname "$0")/guest_initrd.sh" "$D" || fail "building the guest"
 NS="pbq$$"
-# shellcheck disable=SC2317 # run by pb_cleanup as a hook, not called directly
-cleanup_ns() { ip netns del "$NS" 2>/dev/null; }
-PB_CLEANUP_HOOKS+=(cleanup_ns)
-ip netns add "$NS" || fail "ip netns add (needs root)"
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+pb_netns_add "$NS"
 TP_MAC=02:00:00:00:77:77
 G_MAC=52:54:00:89:00:0a
 
