@@ -22,7 +22,9 @@
 #include "api/commands.h"
 #include "api/config.h"
 #include "api/control.h"
+#include "core/bridge.h"
 #include "core/capture.h"
+#include "core/mirror.h"
 #include "core/fault.h"
 #include "api/http.h"
 #include "core/log.h"
@@ -214,6 +216,8 @@ static int start(struct daemon *d)
 stop_panel:
 	pbd_capture_fini(&d->pn);
 	pbd_panel_stop(&d->pn);
+	pbd_bridges_free(&d->pn);
+	pbd_mirrors_free(&d->pn);
 close_http:
 	pbd_http_close(&d->http);
 close_control:
@@ -292,6 +296,8 @@ int main(int argc, char **argv)
 	pbd_control_close(&d.ctl);
 	pbd_capture_fini(&d.pn); /* every writer joined, every file closed */
 	pbd_panel_stop(&d.pn);
+	pbd_bridges_free(&d.pn);
+	pbd_mirrors_free(&d.pn);
 	if (o->pidfile)
 		unlink(o->pidfile);
 	LOGI("main", "stopped");

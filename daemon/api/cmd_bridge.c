@@ -9,6 +9,7 @@
 
 #include "api/commands.h"
 #include "core/bridge.h"
+#include "core/mirror.h"
 
 static const char *str_arg(json_t *args, const char *key)
 {
@@ -92,8 +93,15 @@ json_t *pbd_cmd_bridge(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e
 			return NULL;
 		if (pbd_member_conf_parse(opts, br->max_macs, &c, e->msg, sizeof(e->msg)) < 0)
 			return pbd_fail_panel(e, PBD_E_BAD_OPTION, e->msg);
+		const struct pbd_mirror *m = pbd_port_mirror(pn, p);
+		if (m && m->dst == p)
+			return pbd_fail(
+			    e, "port_in_use",
+			    "port %s is the destination of mirror %s: it cannot be bridged",
+			    p->name, m->name);
 		if ((r = pbd_bridge_attach(pn, br, p, &c, e->msg, sizeof(e->msg))) != PBD_OK)
 			return pbd_fail_panel(e, r, e->msg);
+		pbd_mirrors_follow(pn); /* to the bridge's worker: its mirrors too */
 		return json_object();
 	}
 	if (!strcmp(op, "detach")) {

@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "api/commands.h"
+#include "core/bridge.h"
+#include "core/mirror.h"
 
 static bool get_pair(struct pbd_panel *pn, json_t *args, bool to_needed, struct pbd_port **from,
 		     struct pbd_port **to, struct pbd_cmd_err *e)
@@ -21,12 +23,31 @@ static bool get_pair(struct pbd_panel *pn, json_t *args, bool to_needed, struct 
 	return (*to = pbd_arg_port(pn, args, "to", e)) != NULL;
 }
 
+/* A port a bridge switches, or a mirror's destination, is not patched too:
+ * which bridge or mirror holds it, in the words of the error. */
+static bool switched(struct pbd_panel *pn, const struct pbd_port *p, struct pbd_cmd_err *e)
+{
+	const struct pbd_mirror *m = pbd_port_mirror(pn, p);
+
+	if (p->bport)
+		pbd_fail(
+		    e, "port_in_use",
+		    "port %s is on bridge %s: a bridged port cannot be patched (bridge detach it "
+		    "first)",
+		    p->name, pbd_port_bridge(p)->name);
+	else if (m && m->dst == p)
+		pbd_fail(e, "port_in_use",
+			 "port %s is the destination of mirror %s: it cannot be patched too",
+			 p->name, m->name);
+	return p->bport || (m && m->dst == p);
+}
+
 json_t *pbd_cmd_patch(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 {
 	struct pbd_port *a, *b;
 	enum pbd_err r;
 
-	if (!get_pair(pn, args, true, &a, &b, e))
+	if (!get_pair(pn, args, true, &a, &b, e) || switched(pn, a, e) || switched(pn, b, e))
 		return NULL;
 	bool both = json_is_true(json_object_get(args, "both"));
 	if ((r = pbd_panel_patch(pn, a, b, e->msg, sizeof(e->msg))) != PBD_OK)
@@ -36,6 +57,7 @@ json_t *pbd_cmd_patch(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 		pbd_panel_unpatch(pn, a, b, ignored, sizeof(ignored));
 		return pbd_fail_panel(e, r, e->msg);
 	}
+	pbd_mirrors_follow(pn); /* a patch may have moved a mirror's sources */
 	return json_object();
 }
 

@@ -104,10 +104,25 @@ json_t *pbd_cmd_del(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 	if (!pbd_args_check(args, known, e) || !(p = pbd_arg_port(pn, args, "port", e)))
 		return NULL;
 	bool force = json_is_true(json_object_get(args, "force"));
+	/* Off its bridge and out of its mirrors first, with --force. */
+	const struct pbd_mirror *m = pbd_port_mirror(pn, p);
+	if (!force && m)
+		return pbd_fail(e, "port_in_use",
+				"port %s is in mirror %s: mirror del it first (or del --force)",
+				p->name, m->name);
+	if (!force && p->bport)
+		return pbd_fail(e, "port_in_use",
+				"port %s is on bridge %s: detach it first (or del --force)",
+				p->name, pbd_port_bridge(p)->name);
+	enum pbd_err r;
+	while ((m = pbd_port_mirror(pn, p)))
+		pbd_mirror_del(pn, (struct pbd_mirror *)m);
+	if (p->bport && (r = pbd_bridge_detach(pn, p, e->msg, sizeof(e->msg))) != PBD_OK)
+		return pbd_fail_panel(e, r, e->msg);
 	/* Its captures end first (listed as stopped: "the port was deleted"). */
 	if (force || !pbd_panel_is_patched(pn, p))
 		pbd_capture_port_gone(pn, p);
-	enum pbd_err r = pbd_panel_del(pn, p, force, e->msg, sizeof(e->msg));
+	r = pbd_panel_del(pn, p, force, e->msg, sizeof(e->msg));
 	if (r != PBD_OK)
 		return pbd_fail_panel(e, r, e->msg);
 	return json_object();

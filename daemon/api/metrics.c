@@ -315,7 +315,7 @@ static void bridges(FILE *f, struct pbd_panel *pn)
 	if (!strncmp(#field, "drop_", 5)) {                                                        \
 		fputs("patchbay_bridge_dropped_total", f);                                         \
 		LINE_START(i);                                                                     \
-		fprintf(f, ",reason=\"%s\"} %llu\n", #field + 5, (unsigned long long)c[i].field);  \
+		fprintf(f, ",reason=\"%s\"} %llu\n", &#field[5], (unsigned long long)c[i].field);  \
 	}
 		PBD_BRIDGE_CTR_FIELDS(DROP)
 #undef DROP

@@ -13,7 +13,6 @@
 
 #include "core/bridge.h"
 #include "core/log.h"
-#include "core/mirror.h"
 #include "core/panel.h"
 
 #define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -133,11 +132,11 @@ enum pbd_err pbd_bridge_attach(struct pbd_panel *pn, struct pbd_bridge *br, stru
 			 p->name);
 		return PBD_E_IN_USE;
 	}
-	const struct pbd_mirror *mi = pbd_port_mirror(pn, p);
-	if (mi && mi->dst == p) {
+	if (p->mirror_dst) {
 		snprintf(err, errlen,
-			 "port %s is the destination of mirror %s: it cannot be bridged", p->name,
-			 mi->name);
+			 "port %s is a mirror's destination: it cannot be bridged (see 'patchbay "
+			 "mirror show')",
+			 p->name);
 		return PBD_E_IN_USE;
 	}
 	unsigned slot = 0;
@@ -175,7 +174,6 @@ enum pbd_err pbd_bridge_attach(struct pbd_panel *pn, struct pbd_bridge *br, stru
 	PBD_SET(p->assigned, br->worker);
 	if (PBD_LOAD(p->home) >= 0)
 		pbd_inbox_wake(&pn->workers[PBD_LOAD(p->home)].inbox);
-	pbd_mirrors_follow(pn);
 	char v[64];
 	pbd_member_vlans_str(m, v, sizeof(v));
 	LOGI("bridge", "attached %s to %s (vlans %s)", p->name, br->name, v);

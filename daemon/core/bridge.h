@@ -172,7 +172,7 @@ enum pbd_err pbd_fdb_static_del(struct pbd_panel *pn, struct pbd_bridge *br, con
 				uint16_t vid, char *err, size_t errlen);
 /* The bridge a port is on, or NULL (control thread). */
 struct pbd_bridge *pbd_port_bridge(const struct pbd_port *p);
-/* Every bridge, at shutdown (no worker runs). */
+/* Every bridge, at shutdown, after pbd_panel_stop(). */
 void pbd_bridges_free(struct pbd_panel *pn);
 
 /* As JSON for status, show, REST: name, options, members with their VLANs,

@@ -12,7 +12,8 @@
 #include "core/bridge.h"
 #include "core/eth.h"
 #include "core/log.h"
-#include "core/port_io.h"
+#include "core/capture.h"
+#include "core/mirror.h"
 
 #define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -49,7 +50,12 @@ void pbd_mirror_burst(struct pbd_port *src, const struct pbd_mirset *s, unsigned
 			}
 			out = tagged;
 		}
-		unsigned sent = pbd_port_tx(dst, out, k);
+		/* The destination's own tx and captures: it is the source of no
+		 * mirror (mirror.h), so that is all pbd_port_tx() would do. */
+		unsigned sent = dst->type->tx(dst, out, k);
+		const struct pbd_capset *cs = PBD_LOAD(dst->cap);
+		if (cs && sent)
+			pbd_capture_burst(cs, PBD_CAP_TX, out, sent);
 		m->frames += sent;
 		m->dropped += k - sent;
 	}
@@ -295,6 +301,7 @@ enum pbd_err pbd_mirror_add(struct pbd_panel *pn, const char *name, json_t *opts
 		pbd_inbox_wake(&pn->workers[PBD_LOAD(m->dst->home)].inbox);
 	m->next = pn->mirrors;
 	pn->mirrors = m;
+	m->dst->mirror_dst = true;
 	publish(pn, m, sets);
 	LOGI("mirror", "mirror %s: %u port(s) %s to %s%s", name, m->nsrc,
 	     m->dir == PBD_CAP_RX   ? "rx"
@@ -321,6 +328,7 @@ void pbd_mirror_del(struct pbd_panel *pn, struct pbd_mirror *m)
 			sets[i] = NULL;
 	}
 	publish(pn, m, sets);
+	m->dst->mirror_dst = false;
 	for (struct pbd_mirror **l = &pn->mirrors; *l; l = &(*l)->next) {
 		if (*l == m) {
 			*l = m->next;
@@ -349,11 +357,7 @@ void pbd_mirrors_free(struct pbd_panel *pn)
 {
 	while (pn->mirrors) {
 		struct pbd_mirror *m = pn->mirrors;
-		pn->mirrors = m->next;
-		for (unsigned i = 0; i < m->nsrc; i++) {
-			free(m->src[i]->mir);
-			m->src[i]->mir = NULL;
-		}
+		pn->mirrors = m->next; /* the sources' lists went with the ports */
 		free(m->scratch);
 		free(m);
 	}

@@ -60,6 +60,7 @@ void pbd_mirror_del(struct pbd_panel *pn, struct pbd_mirror *m);
 /* The first mirror @p is a source or the destination of, or NULL. */
 struct pbd_mirror *pbd_port_mirror(struct pbd_panel *pn, const struct pbd_port *p);
 json_t *pbd_mirror_json(const struct pbd_mirror *m);
+/* At shutdown, after pbd_panel_stop() (which freed the ports and their lists). */
 void pbd_mirrors_free(struct pbd_panel *pn);
 /* Every mirror, oldest first (the mirror objects). */
 json_t *pbd_mirrors_json(const struct pbd_panel *pn);

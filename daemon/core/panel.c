@@ -10,9 +10,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "core/bridge.h"
 #include "core/log.h"
-#include "core/mirror.h"
 #include "core/panel.h"
 
 #define CLOSE_WAIT_S 10 /* a virtio: port's goodbye waits for its device */
@@ -77,6 +75,7 @@ int pbd_panel_start(struct pbd_panel *pn, const char *run_dir, unsigned nworkers
 static void free_port(struct pbd_port *p)
 {
 	free(p->out);
+	free(p->mir);
 	json_decref(p->opts);
 	free(p->run_dir);
 	free(p);
@@ -92,8 +91,6 @@ void pbd_panel_stop(struct pbd_panel *pn)
 	PBD_STORE(pn->link_stop, true);
 	pbd_inbox_wake(&pn->link.inbox);
 	pthread_join(pn->link.thread, NULL);
-	pbd_bridges_free(pn);
-	pbd_mirrors_free(pn);
 	for (unsigned i = 0; i < PBD_MAX_PORTS; i++) {
 		if (pn->port[i]) {
 			free_port(pn->port[i]);
@@ -353,23 +350,14 @@ enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct
 			     char *err, size_t errlen)
 {
 	const struct pbd_dests *d = from->out;
-	const struct pbd_port *bridged = from->bport ? from : to->bport ? to : NULL;
 
-	if (bridged) {
-		snprintf(err, errlen,
-			 "port %s is on bridge %s: a bridged port cannot be patched (bridge detach "
-			 "it first)",
-			 bridged->name, pbd_port_bridge(bridged)->name);
-		return PBD_E_IN_USE;
-	}
+	/* Switched by a bridge, or a mirror's own: not patched as well (the
+	 * commands say which bridge or mirror before they get here). */
 	for (int i = 0; i < 2; i++) {
 		const struct pbd_port *q = i ? to : from;
-		const struct pbd_mirror *m = pbd_port_mirror(pn, q);
-		if (m && m->dst == q) {
-			snprintf(
-			    err, errlen,
-			    "port %s is the destination of mirror %s: it cannot be patched too",
-			    q->name, m->name);
+		if (q->bport || q->mirror_dst) {
+			snprintf(err, errlen, "port %s is %s: it cannot be patched too", q->name,
+				 q->bport ? "on a bridge" : "a mirror's destination");
 			return PBD_E_IN_USE;
 		}
 	}
@@ -388,7 +376,6 @@ enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct
 	if (to->assigned != from->assigned)
 		assign_component(pn, to, from->assigned);
 	set_dests(pn, from, nd);
-	pbd_mirrors_follow(pn);
 	LOGI("panel", "patched %s -> %s", from->name, to->name);
 	return PBD_OK;
 }
@@ -410,25 +397,11 @@ void pbd_panel_reset(struct pbd_panel *pn)
 enum pbd_err pbd_panel_del(struct pbd_panel *pn, struct pbd_port *p, bool force, char *err,
 			   size_t errlen)
 {
-	for (struct pbd_mirror *m; (m = pbd_port_mirror(pn, p));) {
-		if (!force) {
-			snprintf(err, errlen,
-				 "port %s is in mirror %s: mirror del it first (or del --force)",
-				 p->name, m->name);
-			return PBD_E_IN_USE;
-		}
-		pbd_mirror_del(pn, m);
-	}
-	if (p->bport) {
-		if (!force) {
-			snprintf(err, errlen,
-				 "port %s is on bridge %s: detach it first (or del --force)",
-				 p->name, pbd_port_bridge(p)->name);
-			return PBD_E_IN_USE;
-		}
-		enum pbd_err e = pbd_bridge_detach(pn, p, err, errlen);
-		if (e != PBD_OK)
-			return e;
+	/* A bridge or a mirror still holds it: `del` (api/cmd_ports.c) takes
+	 * it off those first, or says which one holds it. */
+	if (p->bport || p->mir || p->mirror_dst) {
+		snprintf(err, errlen, "port %s is on a bridge or in a mirror", p->name);
+		return PBD_E_IN_USE;
 	}
 	if (pbd_panel_is_patched(pn, p)) {
 		if (!force) {

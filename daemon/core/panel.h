@@ -122,7 +122,9 @@ void pbd_panel_stop(struct pbd_panel *pn);
 struct pbd_port *pbd_panel_find(struct pbd_panel *pn, const char *name);
 enum pbd_err pbd_panel_add(struct pbd_panel *pn, const char *name, json_t *opts,
 			   struct pbd_port **out, char *err, size_t errlen);
-/* @force: unpatch it first; otherwise a patched port is PBD_E_IN_USE. */
+/* @force: unpatch it first; otherwise a patched port is PBD_E_IN_USE. A
+ * port on a bridge or in a mirror is PBD_E_IN_USE either way: the caller
+ * detaches it first (core/bridge.h, core/mirror.h). */
 enum pbd_err pbd_panel_del(struct pbd_panel *pn, struct pbd_port *p, bool force, char *err,
 			   size_t errlen);
 enum pbd_err pbd_panel_patch(struct pbd_panel *pn, struct pbd_port *from, struct pbd_port *to,

@@ -114,8 +114,10 @@ struct pbd_port {
 	/* Its bridge attachment, or NULL (core/bridge.h): a bridged port is
 	 * switched by its bridge and has no patches. */
 	struct pbd_bridge_member *bport;
-	/* The mirrors it is a source of, RCU-style (core/mirror.h). */
+	/* The mirrors it is a source of, RCU-style (core/mirror.h), and
+	 * whether it is one's destination (control-private). */
 	struct pbd_mirset *mir;
+	bool mirror_dst;
 	/* Owner writes, control reads. */
 	int home; /* who owns it now: PBD_HOME_LINK or a worker index */
 	bool up;  /* as seen by its owner at the last dispatch */

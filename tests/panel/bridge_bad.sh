@@ -127,9 +127,13 @@ for b in s['bridges']:
     print(b['name'], b['aging_s'], b['max_macs'], b['flood'], b['fdb_static'], [(m['port'], m['mode'], m['vlans'], m['max_macs']) for m in b['members']])"
 	pbd_json mirror show | py "print([(m['name'], m['src'], m['dst'], m['dir'], m.get('vlan')) for m in s['mirrors']])"; }
 # status, topo and its DOT show the bridge and the mirror.
-pbc status | grep -q '^null:c .*bridge brs (vlans 5,6,7)' || fail "status: $(pbc status)"
-pbc topo | grep -q '^bridge brs: null:b (vlans 5) null:c (vlans 5,6,7) null:d (vlans all)$' || fail "topo: $(pbc topo)"
-pbc topo | grep -q '^mirror mm: null:b null:c ┈▶ null:e (tx)$' || fail "topo: $(pbc topo)"
+# (Output captured first: grep -q stops reading early, and under pipefail
+# the writer's SIGPIPE would fail the pipeline.)
+out=$(pbc status)
+grep -q '^null:c .*bridge brs (vlans 5,6,7)' <<<"$out" || fail "status: $out"
+out=$(pbc topo)
+grep -q '^bridge brs: null:b (vlans 5) null:c (vlans 5,6,7) null:d (vlans all)$' <<<"$out" || fail "topo: $out"
+grep -q '^mirror mm: null:b null:c ┈▶ null:e (tx)$' <<<"$out" || fail "topo: $out"
 dot=$(pbc topo --dot)
 grep -qF '"null:c" -> "bridge:brs" [dir=both, label="vlans 5,6,7"];' <<<"$dot" || fail "topo --dot: $dot"
 grep -qF '"null:b" -> "null:e" [style=dashed, label="mirror mm"];' <<<"$dot" || fail "topo --dot: $dot"

@@ -25,8 +25,8 @@ pbd_start --workers 1 --http "unix:$D/api.sock"
 for p in src dst mon other; do pbc add "vhost:$p"; done
 pbc patch vhost:src vhost:dst
 pbc mirror add m1 src=vhost:src dir=rx dst=vhost:mon
-pbc mirror show | grep -q '^m1: vhost:src (rx) -> vhost:mon: 0 copies, 0 dropped$' ||
-	fail "mirror show: $(pbc mirror show)"
+out=$(pbc mirror show) # whole, then grep: grep -q would SIGPIPE the CLI
+grep -q '^m1: vhost:src (rx) -> vhost:mon: 0 copies, 0 dropped$' <<<"$out" || fail "mirror show: $out"
 
 # Rate-limited, and the monitor's ring deep (200 ms of frames), so that a
 # copy lost is a bug, not a receiver descheduled on a busy machine: a
@@ -48,8 +48,8 @@ expect_eq "copies lost" "$(json_num mon lost)" 0
 expect_eq "copies reordered" "$(json_num mon reordered)" 0
 expect_eq "the mirror's copies" "$(mirror_field frames)" "$COUNT"
 expect_eq "the mirror's drops" "$(mirror_field dropped)" 0
-curl -fsS --unix-socket "$D/api.sock" http://x/metrics | grep -qx "patchbay_mirror_frames_total{mirror=\"m1\"} $COUNT" ||
-	fail "/metrics: $(curl -sS --unix-socket "$D/api.sock" http://x/metrics | grep mirror)"
+out=$(curl -fsS --unix-socket "$D/api.sock" http://x/metrics)
+grep -qx "patchbay_mirror_frames_total{mirror=\"m1\"} $COUNT" <<<"$out" || fail "/metrics: $(grep mirror <<<"$out")"
 log "ok: every frame reached its receiver and its copy the monitor, in order"
 
 # ---- the mistakes, each named; nothing changes
