@@ -467,6 +467,13 @@ static void get_bridges(struct pbd_http_req *rq)
 		run_answer(rq, PBCTL_CMD_BRIDGE, json_pack("{s:s}", "op", "show"), 200);
 }
 
+/* GET /v1/mirrors: mirror show. */
+static void get_mirrors(struct pbd_http_req *rq)
+{
+	if (no_input(rq))
+		run_answer(rq, PBCTL_CMD_MIRROR, json_pack("{s:s}", "op", "show"), 200);
+}
+
 /* POST /v1/bridges {name, opts}: bridge add; the answer is the bridge. */
 static void post_bridge(struct pbd_http_req *rq)
 {
@@ -564,6 +571,7 @@ static const struct route routes[] = {
     {"/v1/bridges", "GET, POST", {{"GET", get_bridges}, {"POST", post_bridge}}},
     {"/v1/bridges/*", "GET, DELETE", {{"GET", get_bridge}, {"DELETE", delete_bridge}}},
     {"/v1/bridges/*/fdb", "GET", {{"GET", get_bridge_fdb}}},
+    {"/v1/mirrors", "GET", {{"GET", get_mirrors}}},
     {"/metrics", "GET", {{"GET", get_metrics}}},
 };
 

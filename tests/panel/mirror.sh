@@ -50,6 +50,9 @@ expect_eq "the mirror's copies" "$(mirror_field frames)" "$COUNT"
 expect_eq "the mirror's drops" "$(mirror_field dropped)" 0
 out=$(curl -fsS --unix-socket "$D/api.sock" http://x/metrics)
 grep -qx "patchbay_mirror_frames_total{mirror=\"m1\"} $COUNT" <<<"$out" || fail "/metrics: $(grep mirror <<<"$out")"
+out=$(curl -fsS --unix-socket "$D/api.sock" http://x/v1/mirrors)
+py "m = s['mirrors'][0]; assert m['name'] == 'm1' and m['src'] == ['vhost:src'] and m['frames'] == $COUNT, s" <<<"$out" ||
+	fail "GET /v1/mirrors: $out"
 log "ok: every frame reached its receiver and its copy the monitor, in order"
 
 # ---- the mistakes, each named; nothing changes

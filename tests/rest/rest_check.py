@@ -318,6 +318,9 @@ def bridges(api):
     if metric(m, "patchbay_bridge_fdb_max_entries", {"bridge": "rb0"}) != 64:
         fail("/metrics lacks the bridge's bound")
     api.error("GET", "/v1/bridges/nope/fdb", None, 404, "unknown_bridge")
+    _, _, mi = api.call("GET", "/v1/mirrors", want=200)
+    if mi != {"mirrors": []}:
+        fail(f"mirrors before any was made: {mi}")
     api.call("DELETE", "/v1/bridges/rb0", want=204)
     api.error("DELETE", "/v1/bridges/rb0", None, 404, "unknown_bridge")
 
