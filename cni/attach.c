@@ -9,8 +9,9 @@
  * the network's ports by the suffix.
  *
  * ADD makes everything or nothing: each step it took is undone, in reverse,
- * when a later one fails, so a failed ADD leaves no port, no address lease
- * and no socket directory behind.
+ * when a later one fails, so a failed ADD leaves no port (nor its place on
+ * a bridge, nor a bridge it made), no address lease and no socket
+ * directory behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -150,6 +151,63 @@ static void del_port(struct pbctl_client *cl, const char *port)
 	    call(cl, "del", json_pack("{s:s, s:b}", "port", port, "force", 1), NULL, &ignored));
 }
 
+/* Bridges ("bridge" in the configuration). ADD makes the bridge when it is
+ * not there and attaches the port; DEL and GC detach the port and remove
+ * the bridge once no port is left on it. Other plugins (other pods' ADD and
+ * DEL) do the same at the same time, and patchbayd runs one request at a
+ * time: "bridge_exists" at add is another's bridge, fine; "unknown_bridge"
+ * at attach is one removed between our add and attach by a DEL that found
+ * it empty, so both are tried again; and a bridge is deleted without
+ * "force", which patchbayd refuses ("port_in_use") once any port is on it. */
+#define BRIDGE_TRIES 8
+
+/* Attach @port to bridge @c->bridge, made if need be; *made says whether
+ * this call made it (for the undo of a failed ADD). */
+static int bridge_join(struct pbctl_client *cl, const struct cni_conf *c, const char *port,
+		       bool *made, struct cni_err *e)
+{
+	const char *code;
+	char vlan[8];
+
+	*made = false;
+	snprintf(vlan, sizeof(vlan), "%d", c->vlan);
+	for (int i = 0; i < BRIDGE_TRIES; i++) {
+		json_t *r = call(cl, "bridge",
+				 json_pack("{s:s, s:s}", "op", "add", "name", c->bridge), &code, e);
+		*made = r != NULL;
+		json_decref(r);
+		if (!r && strcmp(code ? code : "", "bridge_exists"))
+			return -1;
+		json_t *args =
+		    json_pack("{s:s, s:s, s:s}", "op", "attach", "name", c->bridge, "port", port);
+		if (c->vlan)
+			json_object_set_new(args, "opts", json_pack("{s:s}", "vlan", vlan));
+		if ((r = call(cl, "bridge", args, &code, e))) {
+			json_decref(r);
+			return 0;
+		}
+		if (strcmp(code ? code : "", "unknown_bridge"))
+			return -1;
+	}
+	return -1; /* removed under us every time: e says so */
+}
+
+/* Remove bridge @name if no port is on it; one that is gone, or that
+ * another's port is on (now, or by the time del is asked), stays as it is. */
+static void bridge_release(struct pbctl_client *cl, const char *name)
+{
+	struct cni_err ignored;
+	json_t *r =
+	    call(cl, "bridge", json_pack("{s:s, s:s}", "op", "show", "name", name), NULL, &ignored);
+	json_t *br = json_array_get(json_object_get(r, "bridges"), 0);
+	json_t *members = json_object_get(br, "members");
+
+	if (br && json_is_array(members) && json_array_size(members) == 0)
+		json_decref(call(cl, "bridge", json_pack("{s:s, s:s}", "op", "del", "name", name),
+				 NULL, &ignored));
+	json_decref(r);
+}
+
 /* The port's options: the plugin's (where and what), the config's, then
  * the configuration's extra ones. */
 static json_t *port_opts(const struct cni_env *env, const struct cni_conf *c,
@@ -209,7 +267,7 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	json_t *ipam = NULL, *p;
 	const char *code;
 	char mac[32] = "";
-	bool made_dir = false;
+	bool made_dir = false, made_bridge = false;
 	int ret = -1;
 
 	if (cni_attachment(c, env->container_id, env->ifname, env->args, &a, e) < 0)
@@ -280,6 +338,8 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 			goto undo_port;
 		json_decref(r);
 	}
+	if (c->bridge && bridge_join(&cl, c, a.port, &made_bridge, e) < 0)
+		goto undo_port;
 	if (c->mode == CNI_MODE_TAP &&
 	    cni_netns_setup(env->netns, env->ifname, ipam, c->mtu, c->mac, mac, sizeof(mac), e) < 0)
 		goto undo_port;
@@ -292,7 +352,9 @@ int cni_add(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	goto out;
 
 undo_port:
-	del_port(&cl, a.port);
+	del_port(&cl, a.port); /* off its bridge too */
+	if (made_bridge)
+		bridge_release(&cl, c->bridge);
 undo_dir:
 	if (made_dir)
 		rmdir(a.dir);
@@ -311,20 +373,35 @@ out:
  * daemon down the port goes with it (and GC removes it if a --config
  * brings it back). */
 static int teardown(const struct cni_env *env, struct cni_conf *c, const char *container_id,
-		    const char *ifname, const char *port, const char *dir, const char *socket,
-		    const char *state_file, struct cni_err *e)
+		    const char *ifname, const char *port, const char *bridge, const char *dir,
+		    const char *socket, const char *state_file, struct cni_err *e)
 {
 	struct pbctl_client cl;
 	bool down = false;
 
 	if (connect_daemon(c, &cl, &down, e) == 0) {
 		const char *code;
+		struct cni_err ignored;
+		/* Off the bridge first (del with force would detach it too);
+		 * not on one (no_patch) or gone (unknown_port) is fine. */
+		if (bridge)
+			json_decref(call(&cl, "bridge",
+					 json_pack("{s:s, s:s}", "op", "detach", "port", port),
+					 NULL, &ignored));
 		json_t *r =
 		    call(&cl, "del", json_pack("{s:s, s:b}", "port", port, "force", 1), &code, e);
-		pbctl_close(&cl);
-		if (!r && strcmp(code ? code : "", "unknown_port"))
+		if (!r && strcmp(code ? code : "", "unknown_port")) {
+			pbctl_close(&cl);
 			return -1;
+		}
 		json_decref(r);
+		/* The state's bridge (what ADD attached to), and the
+		 * configuration's if it names another now. */
+		if (bridge)
+			bridge_release(&cl, bridge);
+		if (c->bridge && (!bridge || strcmp(bridge, c->bridge)))
+			bridge_release(&cl, c->bridge);
+		pbctl_close(&cl);
 	} else if (!down) {
 		return -1; /* there, but not answering: say so */
 	}
@@ -348,8 +425,10 @@ int cni_del(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 	json_t *st = json_load_file(a.state_file, 0, NULL);
 	const char *dir = json_string_value(json_object_get(st, "dir"));
 	const char *sock = json_string_value(json_object_get(st, "socket"));
-	int r = teardown(env, c, env->container_id, env->ifname, a.port, dir ? dir : a.dir,
-			 sock ? sock : a.socket, a.state_file, e);
+	const char *bridge = json_string_value(json_object_get(st, "bridge"));
+	int r =
+	    teardown(env, c, env->container_id, env->ifname, a.port, bridge ? bridge : c->bridge,
+		     dir ? dir : a.dir, sock ? sock : a.socket, a.state_file, e);
 	json_decref(st);
 	return r;
 }
@@ -362,6 +441,50 @@ static bool contains(json_t *list, const char *s)
 	json_array_foreach(list, i, v) if (json_is_string(v) &&
 					   !strcmp(json_string_value(v), s)) return true;
 	return false;
+}
+
+/* CHECK: @port is on bridge @c->bridge, in its VLAN (an access port of
+ * it) or, without "vlan", in every VLAN as ADD attached it. */
+static int check_bridge(struct pbctl_client *cl, const struct cni_conf *c, const char *port,
+			struct cni_err *e)
+{
+	const char *code;
+	json_t *r =
+	    call(cl, "bridge", json_pack("{s:s, s:s}", "op", "show", "name", c->bridge), &code, e);
+	json_t *m, *found = NULL;
+	size_t i;
+	char want[8];
+	int ret = -1;
+
+	if (!r) {
+		if (code && !strcmp(code, "unknown_bridge"))
+			cni_fail(e, CNI_E_CHECK, "bridge %s is gone from patchbayd", c->bridge);
+		return -1;
+	}
+	json_array_foreach(
+	    json_object_get(json_array_get(json_object_get(r, "bridges"), 0), "members"), i, m)
+	{
+		const char *p = json_string_value(json_object_get(m, "port"));
+		if (p && !strcmp(p, port))
+			found = m;
+	}
+	snprintf(want, sizeof(want), "%d", c->vlan);
+	const char *mode = json_string_value(json_object_get(found, "mode"));
+	const char *vlans = json_string_value(json_object_get(found, "vlans"));
+	if (!found)
+		cni_fail(e, CNI_E_CHECK, "port %s is not on bridge %s", port, c->bridge);
+	else if (c->vlan && (!mode || strcmp(mode, "access") || !vlans || strcmp(vlans, want)))
+		cni_fail(e, CNI_E_CHECK,
+			 "port %s is on bridge %s as %s of VLANs %s, not in VLAN %s", port,
+			 c->bridge, mode ? mode : "?", vlans ? vlans : "?", want);
+	else if (!c->vlan && (!mode || strcmp(mode, "all")))
+		cni_fail(e, CNI_E_CHECK,
+			 "port %s is on bridge %s as %s of VLANs %s, not of every VLAN", port,
+			 c->bridge, mode ? mode : "?", vlans ? vlans : "?");
+	else
+		ret = 0;
+	json_decref(r);
+	return ret;
 }
 
 int cni_check(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
@@ -423,6 +546,8 @@ int cni_check(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 			goto out;
 		}
 	}
+	if (c->bridge && check_bridge(&cl, c, a.port, e) < 0)
+		goto out;
 	if (c->mode == CNI_MODE_TAP && cni_netns_check(env->netns, env->ifname, c->prev, e) < 0)
 		goto out;
 	if (c->ipam && cni_ipam(env, c, "CHECK", env->container_id, env->ifname, NULL, e) < 0)
@@ -487,7 +612,9 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 		if (is_valid(c->valid, cid, ifn))
 			continue;
 		struct cni_err err = {0};
+		const char *bridge = json_string_value(json_object_get(o, "bridge"));
 		if (teardown(env, c, cid, ifn, json_string_value(json_object_get(o, "port")),
+			     bridge ? bridge : c->bridge,
 			     json_string_value(json_object_get(o, "dir")),
 			     json_string_value(json_object_get(o, "socket")),
 			     json_string_value(json_object_get(o, "file")), &err) < 0) {
@@ -509,9 +636,11 @@ int cni_gc(const struct cni_env *env, struct cni_conf *c, struct cni_err *e)
 			size_t n = name ? strlen(name) : 0;
 			if (n > 9 && !strcmp(name + n - 9, suffix) && type &&
 			    !strcmp(type, port_type(c)) && !contains(keep, name))
-				del_port(&cl, name);
+				del_port(&cl, name); /* off its bridge too */
 		}
 		json_decref(s);
+		if (c->bridge)
+			bridge_release(&cl, c->bridge);
 		pbctl_close(&cl);
 	}
 	json_decref(st);

@@ -65,6 +65,8 @@ struct cni_patch {
 };
 
 #define CNI_MAX_PATCHES 16
+/* A bridge's name on patchbayd: 1..31 of [A-Za-z0-9_.-] (docs/CONTROL.md). */
+#define CNI_BRIDGE_NAME_MAX 31
 
 struct cni_conf {
 	json_t *raw; /* the whole stdin object: passed on to IPAM */
@@ -76,9 +78,11 @@ struct cni_conf {
 	char state_dir[256];
 	struct cni_patch patch[CNI_MAX_PATCHES];
 	unsigned npatch;
-	int mtu;	 /* 0: the default */
-	const char *mac; /* NULL: the default */
-	bool sock_owner; /* vhost: chown the socket to sock_uid:sock_gid */
+	const char *bridge; /* NULL: none; else the port is attached to it */
+	int vlan;	    /* with bridge: an access port of VLAN 1..4094; 0: none */
+	int mtu;	    /* 0: the default */
+	const char *mac;    /* NULL: the default */
+	bool sock_owner;    /* vhost: chown the socket to sock_uid:sock_gid */
 	unsigned sock_uid, sock_gid;
 	json_t *port_opts; /* extra port options, strings */
 	json_t *ipam;	   /* NULL: no addresses */

@@ -85,6 +85,57 @@ static int parse_patch(struct cni_conf *c, json_t *list, struct cni_err *e)
 	return 0;
 }
 
+/* "bridge": NAME and "vlan": N (docs/CNI.md). The name's rule is
+ * patchbayd's for a bridge (docs/CONTROL.md, "Bridges"); checked here so a
+ * bad one is refused before IPAM runs or a port is made. */
+static int parse_bridge(struct cni_conf *c, struct cni_err *e)
+{
+	json_t *b = json_object_get(c->raw, "bridge"), *v = json_object_get(c->raw, "vlan");
+
+	if (b) {
+		const char *s = json_string_value(b);
+		size_t n = s ? strlen(s) : 0;
+		if (!s || n == 0 || n > CNI_BRIDGE_NAME_MAX ||
+		    strspn(s,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+			n) {
+			char *got = json_dumps(b, JSON_ENCODE_ANY);
+			cni_fail(e, CNI_E_CONFIG,
+				 "bridge must name a bridge on patchbayd: 1 to %d letters, digits, "
+				 "'-', '_', '.', not %.40s",
+				 CNI_BRIDGE_NAME_MAX, got ? got : "that");
+			free(got);
+			return -1;
+		}
+		c->bridge = s;
+	}
+	if (v) {
+		if (!c->bridge)
+			return cni_fail(
+			    e, CNI_E_CONFIG,
+			    "vlan needs bridge: it is the VLAN of the port on the bridge");
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 4094) {
+			char *got = json_dumps(v, JSON_ENCODE_ANY);
+			cni_fail(e, CNI_E_CONFIG,
+				 "vlan must be an integer 1..4094 (0 and 4095 are reserved), not "
+				 "%.40s",
+				 got ? got : "that");
+			free(got);
+			return -1;
+		}
+		c->vlan = (int)json_integer_value(v);
+	}
+	/* A bridged port has no patches (patchbayd refuses either on the
+	 * other): the bridge is how it reaches the others. */
+	if (c->bridge && c->npatch)
+		return cni_fail(e, CNI_E_CONFIG,
+				"bridge and patch do not go together: a port on a bridge cannot be "
+				"patched; attach the other ports to bridge %s instead",
+				c->bridge);
+	return 0;
+}
+
 static int parse_opts(struct cni_conf *c, json_t *opts, struct cni_err *e)
 {
 	const char *k;
@@ -154,6 +205,8 @@ int cni_conf_parse(struct cni_conf *c, const char *text, size_t len, struct cni_
 		     sizeof(c->state_dir), e) < 0)
 		return -1;
 	if ((v = json_object_get(c->raw, "patch")) && parse_patch(c, v, e) < 0)
+		return -1;
+	if (parse_bridge(c, e) < 0)
 		return -1;
 	if ((v = json_object_get(c->raw, "mtu"))) {
 		if (!json_is_integer(v) || json_integer_value(v) < PB_SPEC_MTU_MIN ||

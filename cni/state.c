@@ -29,6 +29,8 @@ int cni_state_write(const struct cni_conf *c, const struct cni_attachment *a,
 		return cni_fail(e, CNI_E_IO, "state directory %s: %s", dir, strerror(-r));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "containerID", container_id, "ifname", ifname,
 			      "port", a->port, "netns", netns ? netns : "");
+	if (c->bridge)
+		json_object_set_new(o, "bridge", json_string(c->bridge));
 	if (a->socket[0]) {
 		json_object_set_new(o, "dir", json_string(a->dir));
 		json_object_set_new(o, "socket", json_string(a->socket));

@@ -54,7 +54,10 @@ podman_cleanup()
 	pb_cleanup # cni_cleanup is its hook
 }
 trap podman_cleanup EXIT
-pm info 2>/dev/null | grep -q 'networkBackend: cni' || fail "podman does not use the CNI backend with $CONTAINERS_CONF"
+# (Its output captured first: grep -q stops reading early, and under
+# pipefail podman's SIGPIPE would fail the pipeline.)
+info=$(pm info 2>/dev/null)
+grep -q 'networkBackend: cni' <<<"$info" || fail "podman does not use the CNI backend with $CONTAINERS_CONF"
 
 # A rootfs of a static busybox; vhost mode adds the host's /usr read-only
 # for pbgen (mounted at /pbgen).
