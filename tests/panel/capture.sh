@@ -250,9 +250,10 @@ bad)
 	pbc_err 2 "ring= rotates files, not stdout" capture vhost:1 - ring=1m,2
 	pbc_err 1 "no capture 7" capture stop 7
 	# The daemon checks the same for any client (here the raw protocol).
-	python3 - "$RUN/control.sock" <<'PY' || fail "the protocol accepted a bad capture"
+	python3 - "$RUN/control.sock" "$D/x" <<'PY' || fail "the protocol accepted a bad capture"
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+x = sys.argv[2]  # a path of the test's own: a refused capture must not make it
 f.readline()
 def ask(args):
     f.write(json.dumps({"cmd": "capture", "args": args}) + "\n"); f.flush()
@@ -260,19 +261,19 @@ def ask(args):
 for args, code in [
         ({"port": "vhost:1", "file": "rel.pcapng"}, "bad_args"),
         ({"port": "vhost:1", "file": "-"}, "bad_args"),
-        ({"port": "vhost:1", "file": "/tmp/x", "snaplen": 0}, "bad_option"),
-        ({"port": "vhost:1", "file": "/tmp/x", "dir": "up"}, "bad_option"),
-        ({"port": "vhost:1", "file": "/tmp/x", "ring": {"size": 100, "files": 3}}, "bad_option"),
-        ({"port": "vhost:1", "file": "/tmp/x", "ring": {"size": 8192}}, "bad_option"),
-        ({"port": "vhost:1", "file": "/tmp/x", "count": -1}, "bad_option"),
-        ({"port": "vhost:1", "file": "/tmp/x", "speed": 1}, "bad_args"),
+        ({"port": "vhost:1", "file": x, "snaplen": 0}, "bad_option"),
+        ({"port": "vhost:1", "file": x, "dir": "up"}, "bad_option"),
+        ({"port": "vhost:1", "file": x, "ring": {"size": 100, "files": 3}}, "bad_option"),
+        ({"port": "vhost:1", "file": x, "ring": {"size": 8192}}, "bad_option"),
+        ({"port": "vhost:1", "file": x, "count": -1}, "bad_option"),
+        ({"port": "vhost:1", "file": x, "speed": 1}, "bad_args"),
         ({"op": "dance"}, "bad_args"),
         ({"op": "stop", "id": 0}, "bad_args")]:
     r = ask(args)
     assert not r["ok"] and r["error"]["code"] == code, (args, r)
     print("ok:", args, "->", r["error"]["code"], r["error"]["message"], file=sys.stderr)
 PY
-	[ -e /tmp/x ] && fail "a refused capture made a file"
+	[ -e "$D/x" ] && fail "a refused capture made a file"
 	[ -e "$D/x.pcapng" ] && fail "a refused capture made a file"
 	expect_nothing_left "after the refusals"
 	expect_eq "daemon threads" "$(threads)" "$BASE_THREADS"
