@@ -28,14 +28,14 @@ static struct pbd_bridge *arg_bridge(struct pbd_panel *pn, json_t *args, struct 
 	return br;
 }
 
-/* args.opts: an object (of strings, checked by the parsers), or absent. */
-static json_t *arg_opts(json_t *args, struct pbd_cmd_err *e)
+/* args.opts into *@opts: an object (of strings, checked by the parsers),
+ * or NULL when absent; false (and @e set) when it is not an object. */
+static bool arg_opts(json_t *args, json_t **opts, struct pbd_cmd_err *e)
 {
-	json_t *o = json_object_get(args, "opts");
-
-	if (o && !json_is_object(o))
-		return pbd_fail(e, "bad_args", "'opts' must be an object"), NULL;
-	return o ? o : json_object_get(args, "op"); /* a non-NULL stand-in never read */
+	*opts = json_object_get(args, "opts");
+	if (*opts && !json_is_object(*opts))
+		return pbd_fail(e, "bad_args", "'opts' must be an object"), false;
+	return true;
 }
 
 static json_t *bridges_json(struct pbd_panel *pn, const struct pbd_bridge *only)
@@ -63,11 +63,9 @@ json_t *pbd_cmd_bridge(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e
 			return NULL;
 		return bridges_json(pn, br);
 	}
-	json_t *opts = arg_opts(args, e);
-	if (!opts)
+	json_t *opts;
+	if (!arg_opts(args, &opts, e))
 		return NULL;
-	if (!json_is_object(opts))
-		opts = NULL;
 	if (!strcmp(op, "add")) {
 		struct pbd_bridge_conf c;
 		const char *name = str_arg(args, "name");
@@ -175,11 +173,9 @@ json_t *pbd_cmd_fdb(struct pbd_panel *pn, json_t *args, struct pbd_cmd_err *e)
 		}
 		return json_pack("{s:o}", "bridges", list);
 	}
-	json_t *opts = arg_opts(args, e);
-	if (!opts)
+	json_t *opts;
+	if (!arg_opts(args, &opts, e))
 		return NULL;
-	if (!json_is_object(opts))
-		opts = NULL;
 	if (strcmp(op, "add") && strcmp(op, "del"))
 		return pbd_fail(e, "bad_args", "unknown op '%s' (show, add, del)", op);
 	if (!(br = arg_bridge(pn, args, e)) || !arg_mac_vlan(args, opts, mac, &vid, e))

@@ -226,13 +226,12 @@ static const struct pb_frame *form_of(struct burst *b, struct frame_forms *ff, i
 	return f;
 }
 
-static void flush_member(struct burst *b, struct pbd_bridge_member *m)
+static void flush_member(struct pbd_bridge_member *m)
 {
 	unsigned n = m->stage_n, s = pbd_port_tx(m->port, m->stage, n);
 
 	m->port->ctr.drop_no_buffer += n - s;
 	m->stage_n = 0;
-	(void)b;
 }
 
 /* Stage @ff for @out if @out is in its VLAN. @unicast: a member out of the
@@ -257,7 +256,7 @@ static void deliver(struct burst *b, struct pbd_bridge_member *out, struct frame
 		b->br->touched[b->br->ntouched++] = out;
 	out->stage[out->stage_n++] = *f;
 	if (out->stage_n == PBD_BURST)
-		flush_member(b, out); /* stays touched: flushed again at the end */
+		flush_member(out); /* stays touched: flushed again at the end */
 }
 
 static void flood(struct burst *b, struct pbd_bridge_member *in, struct frame_forms *ff)
@@ -335,6 +334,6 @@ bool pbd_bridge_forward(struct pbd_worker *w, struct pbd_port *p, struct pbd_bri
 	}
 	for (unsigned i = 0; i < br->ntouched; i++)
 		if (br->touched[i]->stage_n)
-			flush_member(&b, br->touched[i]);
+			flush_member(br->touched[i]);
 	return true;
 }

@@ -44,14 +44,9 @@ void pbd_fdb_free(struct pbd_fdb *t)
 	free(t);
 }
 
-static uint32_t bucket_of(const struct pbd_fdb *t, uint64_t key)
-{
-	return pbd_fdb_bucket(t, key);
-}
-
 struct pbd_fdb_entry *pbd_fdb_find(struct pbd_fdb *t, uint64_t key)
 {
-	for (uint32_t i = t->bucket[bucket_of(t, key)]; i; i = t->e[i - 1].next)
+	for (uint32_t i = t->bucket[pbd_fdb_bucket(t, key)]; i; i = t->e[i - 1].next)
 		if (t->e[i - 1].key == key)
 			return &t->e[i - 1];
 	return NULL;
@@ -59,7 +54,7 @@ struct pbd_fdb_entry *pbd_fdb_find(struct pbd_fdb *t, uint64_t key)
 
 struct pbd_fdb_entry *pbd_fdb_insert(struct pbd_fdb *t, uint64_t key)
 {
-	uint32_t i = t->free_head, b = bucket_of(t, key);
+	uint32_t i = t->free_head, b = pbd_fdb_bucket(t, key);
 
 	if (!i)
 		return NULL;
@@ -78,7 +73,7 @@ struct pbd_fdb_entry *pbd_fdb_insert(struct pbd_fdb *t, uint64_t key)
 void pbd_fdb_remove(struct pbd_fdb *t, struct pbd_fdb_entry *e)
 {
 	uint32_t idx = (uint32_t)(e - t->e) + 1;
-	uint32_t *link = &t->bucket[bucket_of(t, e->key)];
+	uint32_t *link = &t->bucket[pbd_fdb_bucket(t, e->key)];
 
 	while (*link && *link != idx)
 		link = &t->e[*link - 1].next;
